@@ -1,0 +1,1 @@
+"""Magpie's PySide6 interface: widgets, Qt models and workers. No engine logic here."""

@@ -1,0 +1,151 @@
+"""Tiny model packs with known behaviour, built with the onnx helper API in milliseconds.
+
+The colour pack: the image tower maps an image's mean colour to a vector, and the text tower
+maps colour words to the same vectors, so "red" must find the red photos.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+COLOURS: dict[str, tuple[int, int, int]] = {
+    "red": (220, 30, 30),
+    "green": (30, 200, 40),
+    "blue": (30, 40, 210),
+    "yellow": (230, 220, 40),
+    "white": (245, 245, 245),
+    "black": (15, 15, 15),
+}
+FILLER_WORDS = ["a", "an", "the", "photo", "of", "car", "sky", "dog", "on", "bench"]
+OPSET = 17
+
+
+def projection(dim: int, seed: int = 7) -> np.ndarray:
+    """A fixed [3, dim] matrix with orthonormal rows: colour offsets keep their geometry."""
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.standard_normal((dim, 3)))
+    return q.T.astype(np.float32)
+
+
+def colour_vector(rgb: tuple[int, int, int], dim: int) -> np.ndarray:
+    centred = np.asarray(rgb, np.float32) / 255.0 - 0.5
+    v = centred @ projection(dim)
+    return v / np.linalg.norm(v)
+
+
+def _save(model: onnx.ModelProto, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.opset_import[0].version = OPSET
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
+def visual_graph(
+    dim: int, size: int, batch: int | str = "batch", input_name: str = "image"
+) -> onnx.ModelProto:
+    image = helper.make_tensor_value_info(input_name, TensorProto.FLOAT, [batch, 3, size, size])
+    out = helper.make_tensor_value_info("embedding", TensorProto.FLOAT, [batch, dim])
+    nodes = [
+        helper.make_node("ReduceMean", [input_name], ["mean"], axes=[2, 3], keepdims=0),
+        helper.make_node("Sub", ["mean", "half"], ["centred"]),
+        helper.make_node("MatMul", ["centred", "proj"], ["embedding"]),
+    ]
+    inits = [
+        numpy_helper.from_array(np.array(0.5, np.float32), "half"),
+        numpy_helper.from_array(projection(dim), "proj"),
+    ]
+    return helper.make_model(helper.make_graph(nodes, "colour-visual", [image], [out], inits))
+
+
+def vocabulary() -> list[str]:
+    return ["[PAD]", "[UNK]", *COLOURS, *FILLER_WORDS]
+
+
+def text_table(dim: int) -> np.ndarray:
+    vocab = vocabulary()
+    table = np.zeros((len(vocab), dim), np.float32)
+    for name, rgb in COLOURS.items():
+        table[vocab.index(name)] = colour_vector(rgb, dim)
+    return table
+
+
+def textual_graph(
+    dim: int, convention: str = "text", int_type: int = TensorProto.INT64, length: int | str = "seq"
+) -> onnx.ModelProto:
+    """Sum of per-token colour vectors (zero for other words); masked for input_ids packs."""
+    table = numpy_helper.from_array(text_table(dim), "table")
+    axis = numpy_helper.from_array(np.array([1], np.int64), "axis1")
+    ids_name = "text" if convention == "text" else "input_ids"
+    inputs = [helper.make_tensor_value_info(ids_name, int_type, ["batch", length])]
+    nodes = [helper.make_node("Gather", ["table", ids_name], ["rows"], axis=0)]
+    summed_from = "rows"
+    inits = [table, axis]
+    if convention != "text":
+        inputs.append(helper.make_tensor_value_info("attention_mask", int_type, ["batch", length]))
+        inits.append(numpy_helper.from_array(np.array([2], np.int64), "axis2"))
+        nodes += [
+            helper.make_node("Cast", ["attention_mask"], ["maskf"], to=TensorProto.FLOAT),
+            helper.make_node("Unsqueeze", ["maskf", "axis2"], ["mask3"]),
+            helper.make_node("Mul", ["rows", "mask3"], ["masked"]),
+        ]
+        summed_from = "masked"
+    nodes.append(helper.make_node("ReduceSum", [summed_from, "axis1"], ["embedding"], keepdims=0))
+    out = helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", dim])
+    return helper.make_model(helper.make_graph(nodes, "colour-text", inputs, [out], inits))
+
+
+def word_tokenizer() -> Tokenizer:
+    vocab = {word: i for i, word in enumerate(vocabulary())}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.normalizer = normalizers.Lowercase()
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    return tok
+
+
+def make_colour_pack(
+    root: Path,
+    *,
+    dim: int = 8,
+    size: int = 16,
+    convention: str = "text",
+    int_type: int = TensorProto.INT64,
+    context_length: int = 8,
+    resize_mode: str = "shortest",
+    text_length: int | str = "seq",
+) -> Path:
+    """Write a complete colour pack at `root` and return it."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "config.json").write_text(
+        json.dumps({"embed_dim": dim, "text_cfg": {"context_length": context_length}})
+    )
+    _save(visual_graph(dim, size), root / "visual" / "model.onnx")
+    (root / "visual" / "preprocess_cfg.json").write_text(
+        json.dumps(
+            {
+                "size": [size, size],
+                "mean": [0.0, 0.0, 0.0],
+                "std": [1.0, 1.0, 1.0],
+                "interpolation": "bicubic",
+                "resize_mode": resize_mode,
+            }
+        )
+    )
+    _save(textual_graph(dim, convention, int_type, text_length), root / "textual" / "model.onnx")
+    word_tokenizer().save(str(root / "textual" / "tokenizer.json"))
+    (root / "textual" / "tokenizer_config.json").write_text(json.dumps({"pad_token": "[PAD]"}))
+    return root
+
+
+def solid_image(path: Path, rgb: tuple[int, int, int], size: tuple[int, int] = (64, 48)) -> Path:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, rgb).save(path)
+    return path
