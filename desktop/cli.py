@@ -99,6 +99,26 @@ class _Ordered(argparse.Action):
         setattr(namespace, self.dest, items)
 
 
+def _date(text: str) -> float:
+    from datetime import datetime, timezone
+
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (use YYYY-MM-DD): {text!r}") from None
+
+
+def _add_result_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-k", type=int, default=20, metavar="N", help="number of results (20)")
+    parser.add_argument("--threshold", type=float, metavar="S", help="minimum score")
+    parser.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N")
+    parser.add_argument("--folder", type=Path, help="only photos in this watched folder")
+    parser.add_argument(
+        "--after", type=_date, metavar="DATE", help="taken on or after (YYYY-MM-DD)"
+    )
+    parser.add_argument("--before", type=_date, metavar="DATE", help="taken before (YYYY-MM-DD)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="magpie", description="Find your photos by what they show. No command opens the app."
@@ -117,6 +137,23 @@ def build_parser() -> argparse.ArgumentParser:
     embed = command("embed", "print L2-normalised embeddings of texts and images")
     embed.add_argument("--text", dest="items", action=_Ordered, const="text", metavar="T")
     embed.add_argument("--image", dest="items", action=_Ordered, const="image", metavar="PATH")
+
+    index = command("index", "add folders (if given), bring the index up to date, exit")
+    index.add_argument("folders", nargs="*", type=Path, metavar="FOLDER")
+    index.add_argument("--polling", action="store_true", help="watch these folders by polling")
+
+    search = command("search", "find photos matching a text")
+    search.add_argument("text")
+    _add_result_options(search)
+
+    similar = command("similar", "find photos like an image (inside or outside the library)")
+    similar.add_argument("image", type=Path)
+    _add_result_options(similar)
+
+    command("status", "counts, folders, model, device, files that failed and why")
+    command("watch", "keep the index current until interrupted (headless)")
+    remove = command("remove", "forget a folder (its photos stay on disk, untouched)")
+    remove.add_argument("folder", type=Path)
 
     models = command("models", "list, install, import, choose or export model packs")
     actions = models.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -186,7 +223,8 @@ def _setup_logging(args: argparse.Namespace, library_root: Path | None) -> None:
 
 def _emit(args: argparse.Namespace, document: dict[str, Any], text: Callable[[], str]) -> None:
     if args.json:
-        sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+        # ASCII escapes keep file names that are not valid UTF-8 representable
+        sys.stdout.write(json.dumps(document) + "\n")
     else:
         sys.stdout.write(text() + "\n")
     sys.stdout.flush()
@@ -217,6 +255,155 @@ def cmd_gui(args: argparse.Namespace) -> int:
     from desktop.gui.app import run_app
 
     return run_app(library=args.library, model=args.model, device=args.device)
+
+
+def _engine(args: argparse.Namespace, writer: bool = False) -> Any:
+    from desktop.core.engine import Engine
+
+    return Engine(args.library, args.model, args.device, writer=writer)
+
+
+def _stderr_progress(args: argparse.Namespace) -> Callable[[Any], None]:
+    bar = ProgressBar(sys.stderr, "indexing")
+
+    def report(p: Any) -> None:
+        eta = f", {p.eta_s:.0f} s left" if p.eta_s is not None else ""
+        detail = f"{p.done}/{p.total} at {p.rate:.1f}/s{eta}"
+        if bar.tty:
+            bar.stream.write(f"\rindexing {detail} {Path(p.current).name[:40]:<40}")
+            bar.stream.flush()
+        else:
+            bar.update(p.done, p.total, detail)
+
+    return report
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    with _engine(args, writer=True) as engine:
+        for folder in args.folders:
+            engine.add_folder(folder, "polling" if args.polling else "native")
+        if not engine.catalog.folders():
+            raise SystemExit(_usage_error("no folders yet: `magpie index FOLDER` adds one"))
+        report = engine.update(progress=_stderr_progress(args))
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")
+    for path in report.offline:
+        sys.stderr.write(f"magpie: {path} is offline (unplugged?); its photos are kept\n")
+    _emit(
+        args,
+        report.to_json(),
+        lambda: (
+            f"indexed {report.indexed}, unchanged {report.unchanged}, moved {report.moved}, "
+            f"removed {report.removed}, failed {report.failed} in {report.seconds:.1f} s"
+            + ("  (see `magpie status` for the failures)" if report.failed else "")
+        ),
+    )
+    return 0
+
+
+def _results(args: argparse.Namespace, results: list[Any]) -> None:
+    _emit(
+        args,
+        {"results": [{"path": r.path, "score": round(r.score, 6)} for r in results]},
+        lambda: "\n".join(f"{r.score:.3f}  {r.path}" for r in results) or "no results",
+    )
+
+
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "offset": args.offset,
+        "threshold": args.threshold,
+        "folder": args.folder,
+        "date_from": args.after,
+        "date_to": args.before,
+    }
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        _results(args, engine.search(args.text, args.k, **_filters(args)))
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    from desktop.core.errors import MagpieError
+
+    if not args.image.is_file():
+        raise MagpieError(f"{args.image}: no such image file")
+    with _engine(args) as engine:
+        _results(args, engine.similar(args.image, args.k, **_filters(args)))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        status = engine.status()
+
+    def text() -> str:
+        lines = [
+            f"{status['images']} photos indexed, {status['pending']} waiting",
+            f"model: {status['model'] or 'none installed'}   device: {status['device'] or '-'}",
+            "folders:" if status["folders"] else "folders: none (magpie index FOLDER)",
+        ]
+        for f in status["folders"]:
+            state = "" if f["online"] else "  (offline)"
+            lines.append(f"  {f['path']}  {f['images']} photos, {f['watch']} watching{state}")
+        if status["failed"]:
+            lines.append(f"{len(status['failed'])} files could not be read:")
+            lines += [f"  {f['path']}: {f['error']}" for f in status["failed"]]
+        return "\n".join(lines)
+
+    _emit(args, status, text)
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with _engine(args, writer=True) as engine:
+        if not engine.catalog.folders():
+            raise SystemExit(_usage_error("no folders yet: `magpie index FOLDER` adds one"))
+        first = engine.update(progress=_stderr_progress(args))
+
+        def ready(watcher: Any) -> None:
+            for path, reason in watcher.fallbacks.items():
+                sys.stderr.write(f"magpie: {path}: {reason}; polling it for changes instead\n")
+            sys.stderr.write(
+                f"magpie: up to date ({first.indexed} indexed); watching, Ctrl+C stops\n"
+            )
+            sys.stderr.flush()
+
+        def updated(report: Any) -> None:
+            line = (
+                json.dumps(report.to_json())
+                if args.json
+                else (
+                    f"indexed {report.indexed}, moved {report.moved}, "
+                    f"removed {report.removed}, failed {report.failed}"
+                )
+            )
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+        try:
+            engine.watch(stop, updated, on_ready=ready)
+        except KeyboardInterrupt:
+            stop.set()
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    with _engine(args, writer=True) as engine:
+        count = engine.remove_folder(args.folder)
+    _emit(
+        args,
+        {"removed": count},
+        lambda: f"forgot {count} photos from {args.folder} (files untouched)",
+    )
+    return 0
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
@@ -379,6 +566,12 @@ def _models_export(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "gui": cmd_gui,
     "embed": cmd_embed,
+    "index": cmd_index,
+    "search": cmd_search,
+    "similar": cmd_similar,
+    "status": cmd_status,
+    "watch": cmd_watch,
+    "remove": cmd_remove,
     "models": cmd_models,
 }
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import logging
 import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
@@ -165,6 +167,38 @@ def decode_image(source: ImageSource, min_short_side: int = 0) -> Image.Image:
 
 
 def _decode(fp: BinaryIO, where: str, min_short_side: int) -> Image.Image:
+    return _decode_photo(fp, where, min_short_side).image
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    """What the catalog keeps about a picture besides its vector."""
+
+    width: int  # upright, full resolution
+    height: int
+    taken_at: float | None = None  # EXIF DateTimeOriginal as a naive-local POSIX timestamp
+    camera: str | None = None
+    gps_lat: float | None = None
+    gps_lon: float | None = None
+
+
+@dataclass(frozen=True)
+class DecodedPhoto:
+    image: Image.Image  # upright RGB, possibly DCT-reduced
+    info: PhotoInfo
+
+
+def decode_photo(source: ImageSource, min_short_side: int = 0) -> DecodedPhoto:
+    """decode_image() plus the picture's metadata (full size, date taken, camera, GPS)."""
+    if isinstance(source, (str, Path)):
+        with _open_file(Path(source)) as fp:
+            return _decode_photo(fp, str(source), min_short_side)
+    if isinstance(source, bytes):
+        return _decode_photo(io.BytesIO(source), "image data", min_short_side)
+    return _decode_photo(source, "image data", min_short_side)
+
+
+def _decode_photo(fp: BinaryIO, where: str, min_short_side: int) -> DecodedPhoto:
     image = _open(fp, where)
     width, height = image.size
     if width <= 0 or height <= 0:
@@ -175,13 +209,70 @@ def _decode(fp: BinaryIO, where: str, min_short_side: int) -> Image.Image:
             f"({MAX_PIXELS // 1_000_000} megapixels); refused as a possible decompression bomb"
         )
     try:
+        info = _photo_info(image, width, height)
         _draft_jpeg(image, min_short_side)
         image.load()
-        return to_rgb(_upright(image, where))
+        return DecodedPhoto(to_rgb(_upright(image, where)), info)
     except MemoryError:
         raise DecodeError(f"{where}: not enough memory to decode this image") from None
     except Exception as exc:  # Pillow's decoders raise many types for damaged data
         raise DecodeError(f"{where}: damaged or truncated image ({exc})") from None
+
+
+_EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
+_ORIENTATION, _MAKE, _MODEL, _DATETIME, _DATETIME_ORIGINAL = 0x0112, 0x010F, 0x0110, 0x0132, 0x9003
+
+
+def _exif_time(value: object) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.strptime(value.strip().rstrip("\x00")[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=timezone.utc).timestamp()
+
+
+def _gps_degrees(values: object, ref: object) -> float | None:
+    try:
+        d, m, s = (float(v) for v in values)  # type: ignore[union-attr]
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    degrees = d + m / 60 + s / 3600
+    if not math.isfinite(degrees):
+        return None
+    return -degrees if ref in ("S", "W") else degrees
+
+
+def _photo_info(image: Image.Image, width: int, height: int) -> PhotoInfo:
+    """Metadata from EXIF; anything broken is simply left out."""
+    try:
+        exif = image.getexif()
+    except Exception:
+        return PhotoInfo(width, height)
+    if exif.get(_ORIENTATION) in (5, 6, 7, 8):
+        width, height = height, width
+    try:
+        details = exif.get_ifd(_EXIF_IFD)
+        gps = exif.get_ifd(_GPS_IFD)
+    except Exception:
+        details, gps = {}, {}
+    taken = _exif_time(details.get(_DATETIME_ORIGINAL)) or _exif_time(exif.get(_DATETIME))
+    make = str(exif.get(_MAKE, "")).strip("\x00 ").strip()
+    model = str(exif.get(_MODEL, "")).strip("\x00 ").strip()
+    camera = (
+        model if make and model.lower().startswith(make.lower().split()[0]) else f"{make} {model}"
+    )
+    lat = _gps_degrees(gps.get(2), gps.get(1)) if gps else None
+    lon = _gps_degrees(gps.get(4), gps.get(3)) if gps else None
+    return PhotoInfo(width, height, taken, camera.strip() or None, lat, lon)
+
+
+def make_thumbnail(image: Image.Image, size: int) -> Image.Image:
+    """A copy whose long side is at most `size` (sharp: Pillow's reducing-gap resample)."""
+    thumb = image.copy()
+    thumb.thumbnail((size, size), Image.Resampling.BICUBIC, reducing_gap=_REDUCING_GAP)
+    return thumb
 
 
 def _resampling(cfg: PreprocessConfig) -> Image.Resampling:

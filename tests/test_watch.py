@@ -1,0 +1,134 @@
+"""Watching: a real watchdog observer (and the polling fallback) keeps the index current."""
+
+from __future__ import annotations
+
+import errno
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop.core import watcher as watcher_module
+from desktop.core.engine import Engine
+from tests.packs import COLOURS, solid_image
+
+TIMEOUT_S = 20
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = TIMEOUT_S) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+class Watching:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+        self.reports: list = []
+        self.thread = threading.Thread(
+            target=engine.watch,
+            args=(self.stop, self.reports.append),
+            kwargs={
+                "quiet_s": 0.3,
+                "polling_interval_s": 0.2,
+                "on_ready": lambda _: self.ready.set(),
+            },
+            daemon=True,
+        )
+
+    def names(self, query: str, k: int = 10) -> list[str]:
+        return [Path(r.path).name for r in self.engine.search(query, k=k, threshold=0.99)]
+
+
+def _watching(tmp_path: Path, colour_pack: Path, mode: str) -> Iterator[tuple[Watching, Path]]:
+    photos = tmp_path / "photos"
+    solid_image(photos / "red.jpg", COLOURS["red"])
+    engine = Engine(tmp_path / "lib", model=str(colour_pack), writer=True)
+    engine.add_folder(photos, mode)
+    engine.update()
+    session = Watching(engine)
+    session.thread.start()
+    assert session.ready.wait(TIMEOUT_S)
+    yield session, photos
+    session.stop.set()
+    session.thread.join(timeout=10)
+    engine.close()
+
+
+@pytest.fixture(params=["native", "polling"])
+def watching(request, tmp_path: Path, colour_pack: Path) -> Iterator[tuple[Watching, Path]]:
+    yield from _watching(tmp_path, colour_pack, request.param)
+
+
+def test_new_changed_moved_and_deleted_files(watching: tuple[Watching, Path]):
+    session, photos = watching
+    solid_image(photos / "incoming" / "blue.jpg", COLOURS["blue"])
+    assert wait_for(lambda: session.names("blue") == ["blue.jpg"])
+
+    solid_image(photos / "red.jpg", COLOURS["green"], size=(50, 40))  # edited in place
+    assert wait_for(lambda: session.names("green") == ["red.jpg"])
+    assert session.names("red") == []
+
+    (photos / "incoming" / "blue.jpg").rename(photos / "sky.jpg")
+    assert wait_for(lambda: session.names("blue") == ["sky.jpg"])
+
+    (photos / "incoming").rename(photos / "renamed-folder")
+    (photos / "sky.jpg").unlink()
+    assert wait_for(lambda: session.names("blue") == [])
+    assert session.engine.status()["images"] == 1
+    assert sum(r.moved for r in session.reports) >= 1
+
+
+def test_a_burst_is_handled_in_batches(watching: tuple[Watching, Path]):
+    session, photos = watching
+    for i in range(150):
+        solid_image(photos / "burst" / f"{i:03}.png", COLOURS["yellow"], size=(8, 8))
+    assert wait_for(lambda: session.engine.status()["images"] == 151, timeout=60)
+    assert len(session.reports) < 150  # coalesced, not one update per event
+    assert session.engine.status()["pending"] == 0
+
+
+def test_native_failure_falls_back_to_polling(
+    tmp_path: Path, colour_pack: Path, monkeypatch: pytest.MonkeyPatch
+):
+    class FullInotify(watcher_module.Observer):  # type: ignore[misc, valid-type]
+        def schedule(self, *args, **kwargs):
+            raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(watcher_module, "Observer", FullInotify)
+    generator = _watching(tmp_path, colour_pack, "native")
+    session, photos = next(generator)
+    try:
+        watcher = session.engine.last_watcher
+        assert watcher.modes == {str(photos): "polling"}
+        assert "limit on watched folders" in watcher.fallbacks[str(photos)]
+        solid_image(photos / "blue.jpg", COLOURS["blue"])
+        assert wait_for(lambda: session.names("blue") == ["blue.jpg"])
+    finally:
+        next(generator, None)
+
+
+def test_a_file_still_being_written_waits(tmp_path: Path, colour_pack: Path):
+    generator = _watching(tmp_path, colour_pack, "native")
+    session, photos = next(generator)
+    try:
+        target = photos / "slow.jpg"
+        data = tmp_path / "src.jpg"
+        solid_image(data, COLOURS["blue"], size=(300, 200))
+        payload = data.read_bytes()
+        with open(target, "wb") as fh:  # written in pieces, like a slow copy
+            for start in range(0, len(payload), max(1, len(payload) // 5)):
+                fh.write(payload[start : start + max(1, len(payload) // 5)])
+                fh.flush()
+                time.sleep(0.1)
+        assert wait_for(lambda: session.names("blue") == ["slow.jpg"])
+        assert session.engine.status()["failed"] == []
+    finally:
+        next(generator, None)
