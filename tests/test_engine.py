@@ -332,3 +332,19 @@ def test_model_change_re_embeds_and_search_works(tmp_path: Path, photos: Path):
         assert names(lib.search("red", k=1)) == ["red.jpg"]
     with Engine(library, model=str(first)) as lib:  # the old vectors are still there
         assert names(lib.search("red", k=1)) == ["red.jpg"]
+
+
+def test_browse_newest_first_and_details(engine: Engine, photos: Path):
+    base = time.time() - 1000
+    for i, name in enumerate(["red.jpg", "green.jpg", "blue.jpg"]):
+        os.utime(photos / name, (base + i, base + i))  # blue newest of these three
+    engine.update()
+    page = engine.browse(0, 3)
+    assert len(page) == 3 and names(page)[-1] != "red.jpg"
+    everything = names(engine.browse(0, 100))
+    assert everything[-3:] == ["blue.jpg", "green.jpg", "red.jpg"]
+    assert names(engine.browse(5, 100)) == everything[5:]
+    assert names(engine.browse(0, 10, folder=photos / "trip")) == ["blue-2.png"]
+    assert all(r.fingerprint for r in page)
+    details = engine.catalog.details(page[0].file_id)
+    assert details["path"] == page[0].path and details["width"] and details["state"] == "indexed"

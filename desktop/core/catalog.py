@@ -368,16 +368,56 @@ class Catalog:
         )
         return np.frombuffer(rows[0][0], dtype=np.float16).astype(np.float32) if rows else None
 
-    def paths(self, ids: Sequence[int]) -> dict[int, str]:
-        out: dict[int, str] = {}
+    def describe(self, ids: Sequence[int]) -> dict[int, tuple[str, str | None]]:
+        """id -> (path, content fingerprint: the thumbnail's key)."""
+        out: dict[int, tuple[str, str | None]] = {}
         for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
             chunk = list(ids[start : start + 900])
             marks = ",".join("?" * len(chunk))
-            for file_id, raw in self._query(
-                f"SELECT id, path FROM files WHERE id IN ({marks})", chunk
-            ):
-                out[file_id] = decode_path(raw)
+            sql = f"SELECT id, path, fingerprint FROM files WHERE id IN ({marks})"
+            for file_id, raw, print_ in self._query(sql, chunk):
+                out[file_id] = (decode_path(raw), print_)
         return out
+
+    def newest(
+        self, model: str, offset: int, limit: int, folder: str | Path | None = None
+    ) -> list[tuple[int, str, str | None]]:
+        """Indexed photos, newest first (by date taken, else modification time)."""
+        where, args = "", [model]
+        if folder is not None:
+            prefix = encode_path(os.path.join(os.fspath(folder), ""))
+            where = " WHERE f.path >= ? AND f.path < ?"
+            args += [prefix, prefix[:-1] + bytes([prefix[-1] + 1])]
+        rows = self._query(
+            "SELECT f.id, f.path, f.fingerprint FROM files f "
+            "JOIN embeddings e ON e.file_id = f.id AND e.model = ?"
+            f"{where} ORDER BY COALESCE(f.taken_at, f.mtime_ns / 1e9) DESC, f.id DESC "
+            "LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        )
+        return [(r[0], decode_path(r[1]), r[2]) for r in rows]
+
+    def details(self, file_id: int) -> dict[str, object] | None:
+        """Everything the preview shows about one photo."""
+        keys = (
+            "path",
+            "size",
+            "mtime_ns",
+            "width",
+            "height",
+            "taken_at",
+            "camera",
+            "gps_lat",
+            "gps_lon",
+            "state",
+            "error",
+        )
+        rows = self._query(f"SELECT {', '.join(keys)} FROM files WHERE id = ?", (file_id,))
+        if not rows:
+            return None
+        values = dict(zip(keys, rows[0], strict=True))
+        values["path"] = decode_path(rows[0][0])
+        return values
 
     def ids_matching(
         self, folder: str | Path | None, date_from: float | None, date_to: float | None

@@ -44,6 +44,7 @@ class SearchResult:
     path: str
     score: float
     file_id: int
+    fingerprint: str | None = None  # the thumbnail cache key
 
 
 @dataclass
@@ -323,12 +324,20 @@ class Engine:
         if threshold is not None:
             keep = scores >= threshold
             ids, scores = ids[keep], scores[keep]
-        paths = self.catalog.paths(ids.tolist())
+        known = self.catalog.describe(ids.tolist())
         return [
-            SearchResult(paths[i], float(s), int(i))
+            SearchResult(known[i][0], float(s), int(i), known[i][1])
             for i, s in zip(ids.tolist(), scores.tolist(), strict=True)
-            if i in paths
+            if i in known
         ]
+
+    def browse(
+        self, offset: int = 0, limit: int = 200, folder: str | Path | None = None
+    ) -> list[SearchResult]:
+        """The library without a query: newest photos first (score 0)."""
+        where = Path(folder).expanduser().resolve() if folder is not None else None
+        rows = self.catalog.newest(self.model_name, offset, limit, where)
+        return [SearchResult(path, 0.0, file_id, print_) for file_id, path, print_ in rows]
 
     # --- status -----------------------------------------------------------------------------
 
