@@ -2,38 +2,66 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from logging.handlers import RotatingFileHandler
 
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
-from desktop import __version__
+from desktop.core.library import Library
+from desktop.gui.host import EngineHost
+from desktop.gui.main_window import MainWindow
+from desktop.gui.resources import app_icon, stylesheet
 
 
-class MainWindow(QMainWindow):
-    """The main window. Search and the thumbnail grid arrive with the library engine."""
+def _log_to_library(library: Library) -> None:
+    """The app has no terminal: its log goes to <library>/logs/magpie.log."""
+    logger = logging.getLogger("magpie")
+    if any(isinstance(h, RotatingFileHandler) for h in logger.handlers):
+        return
+    try:
+        (library.root / "logs").mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(
+            library.root / "logs" / "magpie.log",
+            maxBytes=2_000_000,
+            backupCount=3,
+            encoding="utf-8",
+        )
+    except OSError:
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
-    def __init__(self, library: str | None = None) -> None:
-        super().__init__()
-        self.setWindowTitle("Magpie")
-        self.resize(1280, 800)
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
-        self.search = QLineEdit(central)
-        self.search.setPlaceholderText("Search your photos, e.g. “a dog on a bench”")
-        self.search.setEnabled(False)
-        layout.addWidget(self.search)
-        self.empty_state = QLabel("No photo folders yet.", central)
-        layout.addWidget(self.empty_state, 1)
-        self.setCentralWidget(central)
-        self.statusBar().showMessage(f"Magpie {__version__}")
+
+def create_window(
+    library: str | None = None, model: str | None = None, device: str | None = None
+) -> MainWindow:
+    """The main window with its engine host started (used by run_app and the tests)."""
+    lib = Library(library).ensure()
+    _log_to_library(lib)
+    host = EngineHost(lib.root, model, device)
+    window = MainWindow(host, lib)
+    host.start()
+    return window
 
 
 def run_app(library: str | None = None, model: str | None = None, device: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Magpie")
-    window = MainWindow(library)
+    app.setApplicationDisplayName("Magpie")
+    app.setDesktopFileName("magpie")
+    app.setWindowIcon(app_icon())
+    app.setStyleSheet(stylesheet())
+    app.styleHints().setShowShortcutsInContextMenus(True)
+    app.setAttribute(Qt.ApplicationAttribute.AA_DontShowIconsInMenus, False)
+    window = create_window(library, model, device)
     window.show()
-    return app.exec()
+    code = app.exec()
+    window.host.shutdown()
+    window.thumbnails.wait()
+    return code
 
 
 def main() -> int:
