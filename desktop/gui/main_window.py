@@ -531,6 +531,7 @@ class MainWindow(QMainWindow):
     def set_thumb_size(self, size: int) -> None:
         self.delegate.size = size
         self.thumbnails.set_size(size)
+        self.grid.fill_width()
         self.grid.doItemsLayout()
         self.results.refresh_thumbnails()
         self.gui_settings.setValue("thumb_size", size)

@@ -13,6 +13,7 @@ from PySide6.QtGui import (
     QPainter,
     QPalette,
     QPixmap,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -120,6 +121,23 @@ class PhotoGrid(QListView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.activated.connect(self.previewRequested)  # double-click (or Enter) opens the preview
+
+    def fill_width(self) -> None:
+        """Spread the columns over the whole width (no ragged gap on the right)."""
+        delegate = self.itemDelegate()
+        if not isinstance(delegate, ThumbnailDelegate):
+            return
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        hint = delegate.sizeHint(option, QModelIndex())
+        available = self.viewport().width() - 2 * self.spacing()
+        cell = hint.width() + 2 * self.spacing()
+        columns = max(1, available // cell)
+        self.setGridSize(QSize(available // columns, hint.height() + 2 * self.spacing()))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fill_width()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and self.currentIndex().isValid():
