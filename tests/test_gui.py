@@ -278,3 +278,36 @@ def test_geometry_is_saved(indexed: MainWindow, library: Path):
     indexed.close()
     assert indexed.gui_settings.value("geometry") is not None
     assert (library / "gui.ini").is_file()
+
+
+def test_ctrl_c_copies_the_selected_paths(indexed: MainWindow, qtbot: QtBot):
+    indexed.grid.setFocus()
+    indexed.grid.selectionModel().select(
+        indexed.results.index(0), indexed.grid.selectionModel().SelectionFlag.Select
+    )
+    qtbot.keyClick(indexed.grid, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == indexed.results.index(0).data(PathRole)
+
+
+def test_settings_show_the_device_and_offer_other_models(
+    indexed: MainWindow, qtbot: QtBot, monkeypatch
+):
+    from desktop.gui.dialogs import ModelSetupDialog, SettingsDialog
+
+    note = "In use: cpu. CUDA unavailable: x"
+    dialog = SettingsDialog(
+        indexed.library, indexed.status["folders"], note, indexed, "colour-pack"
+    )
+    qtbot.addWidget(dialog)
+    assert dialog.model.currentText() == "colour-pack"
+    assert dialog.device.currentData() == "auto"
+    assert "CUDA unavailable" in indexed.status["device_note"]
+    dialog.per_page.setValue(40)
+    dialog.folders.cellWidget(0, 1).setCurrentIndex(1)
+    restart, modes = dialog.save()
+    assert not restart and list(modes.values()) == ["polling"]
+    assert indexed.library.load_settings().results_per_page == 40
+    setup = ModelSetupDialog(indexed.library, indexed)
+    qtbot.addWidget(setup)
+    setup.choice.setCurrentIndex(2)
+    assert "XLM-Roberta" in setup.download_button.text()

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from desktop.core import imaging
+from desktop.core import imaging, runtime
 from desktop.core.catalog import Catalog, Folder
 from desktop.core.encoders import ClipModel
 from desktop.core.errors import MagpieError, ModelNotFoundError
@@ -362,6 +362,7 @@ class Engine:
             ],
             "model": model,
             "device": device,
+            "device_note": runtime.cuda_note(),
             "failed": [{"path": p, "error": e} for p, e in self.catalog.failures()],
         }
 

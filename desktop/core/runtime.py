@@ -108,6 +108,15 @@ def _try_cuda_session(model_path: Path) -> CudaProbe:
     return CudaProbe(True, "")
 
 
+def cuda_note() -> str:
+    """What is known about CUDA in this process, in words (for settings and status)."""
+    with _probe_lock:
+        result = _probe_result
+    if result is None:
+        return "CUDA not checked yet"
+    return "CUDA available" if result.available else f"CUDA unavailable: {result.reason}"
+
+
 def reset_probe() -> None:
     """Forget the cached probe (tests, or after the user installs CUDA libraries)."""
     global _probe_result

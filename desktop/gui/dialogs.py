@@ -151,12 +151,17 @@ class ModelSetupDialog(QDialog):
         self, library: Library, parent: QWidget | None = None, endpoint: str | None = None
     ) -> None:
         super().__init__(parent)
-        from models.registry import DEFAULT_MODEL, find_entry
+        from models.registry import DEFAULT_MODEL, REGISTRY, find_entry
 
         self.library = library
         self.endpoint = endpoint
         self.entry = find_entry(DEFAULT_MODEL)
         assert self.entry is not None
+        self.choice = QComboBox()
+        for entry in REGISTRY:
+            label = f"{entry.name} (~{entry.approx_size_mb} MB): {entry.summary}"
+            self.choice.addItem(label, entry.name)
+        self.choice.currentIndexChanged.connect(self._chosen)
         self.cancel_event = threading.Event()
         self.relay = _Relay()
         self.relay.progress.connect(self._progress)
@@ -186,6 +191,7 @@ class ModelSetupDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
+        layout.addWidget(self.choice)
         layout.addLayout(buttons)
         layout.addWidget(self.bar)
         layout.addWidget(self.message)
@@ -194,8 +200,17 @@ class ModelSetupDialog(QDialog):
         self.cancel_button.clicked.connect(self.cancel_event.set)
         self.resize(560, 220)
 
+    def _chosen(self, _row: int) -> None:
+        from models.registry import find_entry
+
+        entry = find_entry(str(self.choice.currentData()))
+        if entry is not None:
+            self.entry = entry
+            self.download_button.setText(f"Download {entry.name} (~{entry.approx_size_mb} MB)")
+
     def _busy(self, busy: bool) -> None:
         self.download_button.setEnabled(not busy)
+        self.choice.setEnabled(not busy)
         self.import_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
         self.bar.setVisible(busy)
@@ -290,16 +305,18 @@ class SettingsDialog(QDialog):
         folders: list[dict[str, Any]],
         device_note: str,
         parent: QWidget | None = None,
+        in_use: str = "",
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.library = library
         settings = library.load_settings()
+        self.in_use = in_use
         self.model = QComboBox()
         packs = [p.name for p in installed_packs(library)]
         self.model.addItems(packs or ["(no model installed)"])
-        if settings.model in packs:
-            self.model.setCurrentText(settings.model)
+        if (settings.model or in_use) in packs:
+            self.model.setCurrentText(settings.model or in_use)
         self.device = QComboBox()
         for label, value in (("Automatic", "auto"), ("CPU", "cpu"), ("CUDA (NVIDIA GPU)", "cuda")):
             self.device.addItem(label, value)
@@ -326,8 +343,12 @@ class SettingsDialog(QDialog):
             combo.setCurrentIndex(max(0, combo.findData(folder["watch"])))
             self.folders.setCellWidget(row, 1, combo)
             self.watch_modes[folder["path"]] = combo
+        self.more_models = QPushButton("Get another model…")
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model, 1)
+        model_row.addWidget(self.more_models)
         form = QFormLayout()
-        form.addRow("Model", self.model)
+        form.addRow("Model", model_row)
         form.addRow("Device", self.device)
         form.addRow("", QLabel(device_note))
         form.addRow("Results per page", self.per_page)
@@ -347,7 +368,7 @@ class SettingsDialog(QDialog):
     def save(self) -> tuple[bool, dict[str, str]]:
         """Write the settings; returns (model or device changed, changed watch modes)."""
         settings = self.library.load_settings()
-        before = (settings.model, settings.device)
+        before = (settings.model or self.in_use, settings.device)
         if self.model.currentText() != "(no model installed)":
             settings.model = self.model.currentText()
         settings.device = str(self.device.currentData())

@@ -540,9 +540,11 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         device = self.status.get("device") or "not started"
-        dialog = SettingsDialog(
-            self.library, self.status.get("folders", []), f"In use: {device}", self
-        )
+        note = f"In use: {device}. {self.status.get('device_note', '')}"
+        folders = self.status.get("folders", [])
+        in_use = self.status.get("model") or ""
+        dialog = SettingsDialog(self.library, folders, note, self, in_use)
+        dialog.more_models.clicked.connect(self._get_another_model)
         if dialog.exec():
             restart, modes = dialog.save()
             for folder in self.status.get("folders", []):
@@ -554,6 +556,16 @@ class MainWindow(QMainWindow):
                 self.host.reopen(settings.model or None, settings.device)
             else:
                 self.run_query_now()
+
+    def _get_another_model(self) -> None:
+        dialog = ModelSetupDialog(self.library, self)
+        dialog.setWindowTitle("Get another model")
+        dialog.installed.connect(
+            lambda name: self.statusBar().showMessage(
+                f"{name} installed; choose it in Settings", 10000
+            )
+        )
+        dialog.open()
 
     def show_failures(self) -> None:
         FailuresDialog(self.status.get("failed", []), self).exec()
