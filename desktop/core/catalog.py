@@ -61,8 +61,8 @@ CREATE TABLE IF NOT EXISTS embeddings (
     vector BLOB NOT NULL,
     source_size INTEGER NOT NULL,
     source_mtime_ns INTEGER NOT NULL,
-    PRIMARY KEY (file_id, model)
-) WITHOUT ROWID;
+    UNIQUE (file_id, model)
+);
 """
 
 
@@ -127,6 +127,9 @@ class Catalog:
             self._db = sqlite3.connect(
                 path, check_same_thread=False, timeout=30, isolation_level=None
             )
+            # 16 KiB pages hold fifteen 1 KiB vectors each: ~1.1 KiB per photo on disk, where
+            # the default 4 KiB pages fit three (1.4 KiB). Only a new database takes it.
+            self._db.execute("PRAGMA page_size=16384")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")

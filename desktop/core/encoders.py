@@ -80,7 +80,7 @@ class ImageEncoder:
         self.pack = pack
         self.device = device
         self.model = pack.visual_model
-        self.session = runtime.create_session(self.model, device, threads)
+        self.session = runtime.create_session(self.model, device, threads, spinning=False)
         inputs = self.session.get_inputs()
         if len(inputs) != 1:
             names = [i.name for i in inputs]

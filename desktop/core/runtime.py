@@ -148,7 +148,7 @@ def default_threads() -> int:
 
 
 def create_session(
-    model_path: Path, device: str, threads: int | None = None
+    model_path: Path, device: str, threads: int | None = None, spinning: bool = True
 ) -> onnxruntime.InferenceSession:  # type: ignore[valid-type]
     """An InferenceSession on 'cpu' or 'cuda'; a graph that will not load is a PackError."""
     rt = ort()
@@ -157,6 +157,10 @@ def create_session(
     options.intra_op_num_threads = threads or default_threads()
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    if not spinning:
+        # idle onnxruntime threads normally spin on the CPU between operators; the image
+        # tower shares the cores with the decode threads, which need those cycles
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     providers: list[str] = [CUDA, CPU] if device == "cuda" else [CPU]
     try:
         if device == "cuda":
