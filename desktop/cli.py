@@ -348,6 +348,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         for f in status["folders"]:
             state = "" if f["online"] else "  (offline)"
             lines.append(f"  {f['path']}  {f['images']} photos, {f['watch']} watching{state}")
+        lines += [f"note: {notice}" for notice in status.get("notices", [])]
         if status["failed"]:
             lines.append(f"{len(status['failed'])} files could not be read:")
             lines += [f"  {f['path']}: {f['error']}" for f in status["failed"]]

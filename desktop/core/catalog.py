@@ -10,6 +10,7 @@ Paths are stored as bytes (os.fsencode): file names that are not valid UTF-8 sur
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -21,8 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop.core.errors import MagpieError
+from desktop.core.errors import LibraryFullError, MagpieError
 from desktop.core.imaging import PhotoInfo
+
+log = logging.getLogger("magpie.catalog")
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -77,6 +80,11 @@ def decode_path(raw: bytes) -> str:
     return os.fsdecode(raw)
 
 
+def display_name(path: str) -> str:
+    """The file name as text (bytes that are not UTF-8 shown as U+FFFD; the path keeps them)."""
+    return os.fsencode(os.path.basename(path)).decode("utf-8", errors="replace")
+
+
 @dataclass(frozen=True)
 class Folder:
     id: int
@@ -122,28 +130,90 @@ class Catalog:
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = path
         self._lock = threading.RLock()
+        self.recovered_from: Path | None = None  # set when a damaged catalog was replaced
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                path, check_same_thread=False, timeout=30, isolation_level=None
+            self._db = self._connect(path, readonly)
+        except sqlite3.DatabaseError as exc:
+            if readonly:
+                raise MagpieError(f"{path}: the catalog database is damaged ({exc})") from None
+            log.warning(
+                "%s: the catalog is damaged (%s); rebuilding it from what is intact", path, exc
             )
+            self._db = self._recover(path)
+
+    @staticmethod
+    def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+        db = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+        try:
             # 16 KiB pages hold fifteen 1 KiB vectors each: ~1.1 KiB per photo on disk, where
             # the default 4 KiB pages fit three (1.4 KiB). Only a new database takes it.
-            self._db.execute("PRAGMA page_size=16384")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA page_size=16384")
+            db.execute("PRAGMA journal_mode=WAL")
+            # FULL: each committed batch survives a power cut, not only a crash (one fsync
+            # per batch of photos, nothing next to the encoder's cost)
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
             if not readonly:
-                self._db.executescript(SCHEMA)
-                self._db.execute(
+                db.executescript(SCHEMA)
+                db.execute(
                     "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)",
                     (str(SCHEMA_VERSION),),
                 )
-            self._db.execute("SELECT count(*) FROM files").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise MagpieError(
-                f"{path}: the catalog database is damaged or unreadable ({exc})"
-            ) from None
+            for table in ("folders", "files", "embeddings", "meta"):
+                db.execute(f"SELECT count(*) FROM {table}").fetchone()  # reads every page
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _recover(self, path: Path) -> sqlite3.Connection:
+        """Move the damaged file aside (kept, never deleted) and copy what still reads."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        damaged = path.with_name(f"{path.name}.damaged-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(f"{path}{suffix}")
+            if source.exists():
+                source.replace(Path(f"{damaged}{suffix}"))
+        db = self._connect(path, readonly=False)
+        copied = {}
+        try:
+            old = sqlite3.connect(f"file:{damaged}?mode=ro", uri=True)
+        except sqlite3.DatabaseError:
+            old = None
+        if old is not None:
+            for table in ("folders", "files", "embeddings", "meta"):
+                copied[table] = self._copy_rows(old, db, table)
+            old.close()
+        # whatever the index held no longer matches: force its rebuild from this catalog
+        db.execute(
+            "INSERT INTO meta(key, value) VALUES ('removals', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+        log.warning("catalog rebuilt from %s: %s", damaged.name, copied)
+        self.recovered_from = damaged
+        return db
+
+    @staticmethod
+    def _copy_rows(old: sqlite3.Connection, new: sqlite3.Connection, table: str) -> int:
+        count = 0
+        try:
+            cursor = old.execute(f"SELECT * FROM {table}")
+            columns = [d[0] for d in cursor.description]
+            marks = ",".join("?" * len(columns))
+            sql = f"INSERT OR IGNORE INTO {table}({','.join(columns)}) VALUES ({marks})"
+            new.execute("BEGIN")
+            try:
+                for row in cursor:  # stops at the first unreadable page: keep what came before
+                    new.execute(sql, row)
+                    count += 1
+            except sqlite3.DatabaseError:
+                pass
+            new.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            if new.in_transaction:
+                new.execute("COMMIT")
+        return count
 
     def close(self) -> None:
         with self._lock:
@@ -152,13 +222,22 @@ class Catalog:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                if "full" in str(exc) or "disk I/O" in str(exc):
+                    raise LibraryFullError(
+                        f"the disk holding the library ({self.path.parent}) is full or failing "
+                        f"({exc}); nothing was lost: free some space and indexing resumes"
+                    ) from None
                 raise
-            self._db.execute("COMMIT")
 
     def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple]:
         with self._lock:
@@ -247,7 +326,7 @@ class Catalog:
     def add_files(self, folder_id: int, entries: Iterable[tuple[str, int, int]]) -> int:
         """New files (path, size, mtime_ns), pending until embedded."""
         now = time.time()
-        rows = [(folder_id, encode_path(p), Path(p).name, s, m, now) for p, s, m in entries]
+        rows = [(folder_id, encode_path(p), display_name(p), s, m, now) for p, s, m in entries]
         with self.transaction() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO files(folder_id, path, name, size, mtime_ns, updated_at) "
@@ -273,7 +352,7 @@ class Catalog:
             db.executemany(
                 "UPDATE files SET folder_id = ?, path = ?, name = ?, mtime_ns = ?, updated_at = ? "
                 "WHERE id = ?",
-                [(f, encode_path(p), Path(p).name, m, now, i) for i, f, p, m in moves],
+                [(f, encode_path(p), display_name(p), m, now, i) for i, f, p, m in moves],
             )
             # the embedding's source stamp follows the file, so it is not re-encoded
             db.executemany(
@@ -332,7 +411,7 @@ class Catalog:
                 db.execute(
                     "UPDATE files SET state = 'indexed', error = NULL, fingerprint = ?, "
                     "width = ?, height = ?, taken_at = ?, camera = ?, gps_lat = ?, gps_lon = ?, "
-                    "updated_at = ? WHERE id = ?",
+                    "size = ?, mtime_ns = ?, updated_at = ? WHERE id = ?",
                     (
                         item.fingerprint,
                         info.width,
@@ -341,6 +420,8 @@ class Catalog:
                         info.camera,
                         info.gps_lat,
                         info.gps_lon,
+                        item.size,  # as read: a file replaced since the scan is not
+                        item.mtime_ns,  # embedded twice
                         now,
                         item.file_id,
                     ),

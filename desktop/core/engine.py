@@ -364,7 +364,19 @@ class Engine:
             "device": device,
             "device_note": runtime.cuda_note(),
             "failed": [{"path": p, "error": e} for p, e in self.catalog.failures()],
+            "notices": self.notices(),
         }
+
+    def notices(self) -> list[str]:
+        """Things the user should be told once (a damaged catalog was rebuilt...)."""
+        found = []
+        if self.catalog.recovered_from is not None:
+            found.append(
+                "The catalog was damaged and has been rebuilt from what could be read; "
+                f"the damaged copy is kept as {self.catalog.recovered_from.name}. "
+                "Photos that were lost from it are indexed again."
+            )
+        return found
 
     # --- watching ---------------------------------------------------------------------------
 

@@ -23,5 +23,9 @@ class DownloadError(MagpieError):
     """A model download failed (offline, interrupted, corrupted)."""
 
 
+class LibraryFullError(MagpieError):
+    """The library's disk is full (or failing): writes stop cleanly until space returns."""
+
+
 class ModelNotFoundError(MagpieError):
     """No model pack by that name is installed and no folder has that path."""

@@ -153,7 +153,10 @@ class Indexer:
             before = os.stat(item.path)
             print_ = fingerprint(item.path, before.st_size)
             photo = imaging.decode_photo(item.path, self._decode_side)
-            self.thumbnails.store(print_, photo.image)
+            try:
+                self.thumbnails.store(print_, photo.image)
+            except OSError as exc:  # the library's disk, not the photo: the grid makes one later
+                log.warning("thumbnail not cached (%s)", exc.strerror or exc)
             tensor = imaging.to_model_input(photo.image, self.encoder.pack.preprocess)
             return _Decoded(item, tensor, photo.info, print_, before.st_size, before.st_mtime_ns)
         except DecodeError as exc:

@@ -271,6 +271,8 @@ class MainWindow(QMainWindow):
             f"{count:,} photos"
             + (f", {status['pending']:,} waiting" if status.get("pending") else "")
         )
+        for notice in status.get("notices", []):
+            self.statusBar().showMessage(notice, 30000)
         failed = status.get("failed", [])
         self.failures_link.setVisible(bool(failed))
         self.failures_link.setText(f'<a href="#">{len(failed)} files could not be read</a>')
