@@ -124,6 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="magpie", description="Find your photos by what they show. No command opens the app."
     )
     parser.add_argument("--version", action="version", version=f"magpie {__version__}")
+    parser.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add Magpie to this user's application menu (Linux), then exit",
+    )
+    parser.add_argument(
+        "--uninstall-desktop-entry", action="store_true", help="remove it from the menu, then exit"
+    )
     _add_common(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -132,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_common(sub, suppress=True)
         return sub
 
-    command("gui", "open the desktop app")
+    gui = command("gui", "open the desktop app")
+    gui.add_argument("--quit-after", type=float, metavar="S", help=argparse.SUPPRESS)  # smoke tests
 
     embed = command("embed", "print L2-normalised embeddings of texts and images")
     embed.add_argument("--text", dest="items", action=_Ordered, const="text", metavar="T")
@@ -254,7 +263,10 @@ def _clip_model(args: argparse.Namespace) -> Any:
 def cmd_gui(args: argparse.Namespace) -> int:
     from desktop.gui.app import run_app
 
-    return run_app(library=args.library, model=args.model, device=args.device)
+    quit_after = getattr(args, "quit_after", None)
+    return run_app(
+        library=args.library, model=args.model, device=args.device, quit_after=quit_after
+    )
 
 
 def _engine(args: argparse.Namespace, writer: bool = False) -> Any:
@@ -577,6 +589,23 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _desktop_entry(install: bool) -> int:
+    from desktop import desktop_entry
+    from desktop.core.errors import MagpieError
+
+    try:
+        paths = desktop_entry.install() if install else desktop_entry.uninstall()
+    except (MagpieError, OSError) as exc:
+        sys.stderr.write(f"magpie: error: {exc}\n")
+        return 1
+    verb = "installed" if install else "removed"
+    for path in paths:
+        sys.stdout.write(f"{verb} {path}\n")
+    if not paths:
+        sys.stdout.write("nothing to remove\n")
+    return 0
+
+
 def _usage_error(message: str) -> int:
     sys.stderr.write(f"magpie: usage error: {message}\n")
     return 2
@@ -585,6 +614,8 @@ def _usage_error(message: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        return _desktop_entry(args.install_desktop_entry)
     command = args.command or "gui"
     from desktop.core.errors import MagpieError
 

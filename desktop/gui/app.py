@@ -6,7 +6,7 @@ import logging
 import sys
 from logging.handlers import RotatingFileHandler
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop.core.library import Library
@@ -47,7 +47,12 @@ def create_window(
     return window
 
 
-def run_app(library: str | None = None, model: str | None = None, device: str | None = None) -> int:
+def run_app(
+    library: str | None = None,
+    model: str | None = None,
+    device: str | None = None,
+    quit_after: float | None = None,
+) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Magpie")
     app.setApplicationDisplayName("Magpie")
@@ -58,6 +63,8 @@ def run_app(library: str | None = None, model: str | None = None, device: str | 
     app.setAttribute(Qt.ApplicationAttribute.AA_DontShowIconsInMenus, False)
     window = create_window(library, model, device)
     window.show()
+    if quit_after is not None:  # smoke tests of the frozen app: start, run, close cleanly
+        QTimer.singleShot(int(quit_after * 1000), window.close)
     code = app.exec()
     window.host.shutdown()
     window.thumbnails.wait()
