@@ -48,18 +48,35 @@ def _save(model: onnx.ModelProto, path: Path) -> None:
 
 
 def visual_graph(
-    dim: int, size: int, batch: int | str = "batch", input_name: str = "image"
+    dim: int,
+    size: int,
+    batch: int | str = "batch",
+    input_name: str = "image",
+    top_left_only: bool = False,
 ) -> onnx.ModelProto:
+    """Mean colour -> vector; with top_left_only, of the top-left quarter (orientation-aware)."""
     image = helper.make_tensor_value_info(input_name, TensorProto.FLOAT, [batch, 3, size, size])
     out = helper.make_tensor_value_info("embedding", TensorProto.FLOAT, [batch, dim])
-    nodes = [
-        helper.make_node("ReduceMean", [input_name], ["mean"], axes=[2, 3], keepdims=0),
-        helper.make_node("Sub", ["mean", "half"], ["centred"]),
-        helper.make_node("MatMul", ["centred", "proj"], ["embedding"]),
-    ]
     inits = [
         numpy_helper.from_array(np.array(0.5, np.float32), "half"),
         numpy_helper.from_array(projection(dim), "proj"),
+    ]
+    nodes = []
+    source = input_name
+    if top_left_only:
+        inits += [
+            numpy_helper.from_array(np.array([0, 0], np.int64), "starts"),
+            numpy_helper.from_array(np.array([size // 2, size // 2], np.int64), "ends"),
+            numpy_helper.from_array(np.array([2, 3], np.int64), "slice_axes"),
+        ]
+        nodes.append(
+            helper.make_node("Slice", [input_name, "starts", "ends", "slice_axes"], ["corner"])
+        )
+        source = "corner"
+    nodes += [
+        helper.make_node("ReduceMean", [source], ["mean"], axes=[2, 3], keepdims=0),
+        helper.make_node("Sub", ["mean", "half"], ["centred"]),
+        helper.make_node("MatMul", ["centred", "proj"], ["embedding"]),
     ]
     return helper.make_model(helper.make_graph(nodes, "colour-visual", [image], [out], inits))
 
@@ -119,13 +136,14 @@ def make_colour_pack(
     context_length: int = 8,
     resize_mode: str = "shortest",
     text_length: int | str = "seq",
+    top_left_only: bool = False,
 ) -> Path:
     """Write a complete colour pack at `root` and return it."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "config.json").write_text(
         json.dumps({"embed_dim": dim, "text_cfg": {"context_length": context_length}})
     )
-    _save(visual_graph(dim, size), root / "visual" / "model.onnx")
+    _save(visual_graph(dim, size, top_left_only=top_left_only), root / "visual" / "model.onnx")
     (root / "visual" / "preprocess_cfg.json").write_text(
         json.dumps(
             {

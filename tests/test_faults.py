@@ -419,3 +419,31 @@ def test_downloads_refuse_plain_http_and_check_integrity():
     with pytest.raises(DownloadError, match="HTTPS only"):
         endpoint_url("http://huggingface.co")
     assert endpoint_url("http://127.0.0.1:8080") == "http://127.0.0.1:8080"  # loopback tests
+
+
+def test_every_orientation_embeds_and_thumbnails_upright(tmp_path: Path):
+    """A pack that sees only the top-left quarter: red there only if the photo is upright."""
+    from tests.packs import colour_vector, make_colour_pack
+    from tests.test_imaging import STORED, quadrants
+
+    pack = make_colour_pack(tmp_path / "corner-pack", top_left_only=True, resize_mode="squash")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for orientation, store in STORED.items():
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        Image.fromarray(np.ascontiguousarray(store(quadrants()))).save(
+            photos / f"o{orientation}.jpg", quality=95, exif=exif.tobytes()
+        )
+    red = colour_vector((220, 30, 30), 8)
+    with Engine(tmp_path / "lib", model=str(pack), writer=True) as lib:
+        lib.add_folder(photos)
+        assert lib.update().indexed == 8
+        for orientation in STORED:
+            row = lib.catalog.file_by_path(photos / f"o{orientation}.jpg")
+            vector = lib.catalog.vector(row.id, "corner-pack")
+            assert float(vector @ red) > 0.99, orientation  # upright, as the reference
+            with Image.open(lib.thumbnails.path_for(row.fingerprint)) as thumb:
+                assert thumb.size[0] > thumb.size[1]  # landscape, as shown
+                r, g, b = thumb.convert("RGB").getpixel((thumb.width // 4, thumb.height // 4))
+                assert r > 150 and g < 100 and b < 100, orientation

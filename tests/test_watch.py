@@ -132,3 +132,22 @@ def test_a_file_still_being_written_waits(tmp_path: Path, colour_pack: Path):
         assert session.engine.status()["failed"] == []
     finally:
         next(generator, None)
+
+
+def test_network_shares_are_polled(
+    tmp_path: Path, colour_pack: Path, monkeypatch: pytest.MonkeyPatch
+):
+    photos = tmp_path / "photos"
+    monkeypatch.setattr(watcher_module, "_mounts", lambda: [(str(tmp_path), "cifs"), ("/", "ext4")])
+    assert watcher_module.network_filesystem(str(photos)) == "cifs"
+    assert watcher_module.network_filesystem("/usr") is None
+    generator = _watching(tmp_path, colour_pack, "native")
+    session, photos = next(generator)
+    try:
+        watcher = session.engine.last_watcher
+        assert watcher.modes == {str(photos): "polling"}
+        assert "network share (cifs)" in watcher.fallbacks[str(photos)]
+        solid_image(photos / "blue.jpg", COLOURS["blue"])
+        assert wait_for(lambda: session.names("blue") == ["blue.jpg"])
+    finally:
+        next(generator, None)

@@ -22,6 +22,48 @@ from watchdog.observers.polling import PollingObserver
 log = logging.getLogger("magpie.watcher")
 
 WATCH_MODES = ("native", "polling")
+# File systems whose changes made on other machines never reach local change notifications.
+NETWORK_FILESYSTEMS = frozenset(
+    {
+        "nfs",
+        "nfs4",
+        "cifs",
+        "smb3",
+        "smbfs",
+        "afs",
+        "ncpfs",
+        "9p",
+        "fuse.sshfs",
+        "fuse.rclone",
+        "davfs",
+        "fuse.gvfsd-fuse",
+    }
+)
+
+
+def _mounts() -> list[tuple[str, str]]:
+    """(mount point, file system type) pairs, longest mount point first (Linux)."""
+    try:
+        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return []
+    pairs = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 3:
+            point = fields[1].replace("\\040", " ")
+            pairs.append((point, fields[2]))
+    return sorted(pairs, key=lambda p: len(p[0]), reverse=True)
+
+
+def network_filesystem(path: str) -> str | None:
+    """The network file system type holding `path`, or None for a local one."""
+    real = os.path.realpath(path)
+    for point, kind in _mounts():
+        if real == point or real.startswith(point.rstrip("/") + "/"):
+            return kind if kind in NETWORK_FILESYSTEMS else None
+    return None
 
 
 @dataclass(frozen=True)
@@ -75,6 +117,12 @@ class FolderWatcher:
         handler = _Collector(self)
         for root in self.roots:
             mode = root.mode
+            remote = network_filesystem(root.path) if mode == "native" else None
+            if remote is not None:
+                reason = f"it is on a network share ({remote}), where change events do not arrive"
+                log.warning("%s: %s; checking for changes by polling instead", root.path, reason)
+                self.fallbacks[root.path] = reason
+                mode = "polling"
             if mode == "native":
                 try:
                     observer = Observer()
