@@ -261,6 +261,20 @@ def _clip_model(args: argparse.Namespace) -> Any:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    import os
+
+    from desktop.core.errors import MagpieError
+
+    headless = sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("QT_QPA_PLATFORM")
+    )
+    if headless:  # Qt would abort with a core dump; say what is wrong instead
+        raise MagpieError(
+            "no display to open the app on (DISPLAY and WAYLAND_DISPLAY are unset); "
+            "the command line works without one: magpie --help"
+        )
     from desktop.gui.app import run_app
 
     quit_after = getattr(args, "quit_after", None)

@@ -158,3 +158,11 @@ def test_console_script_end_to_end(colour_pack: Path, tmp_path: Path):
         [sys.executable, "-m", "desktop", "--version"], capture_output=True, text=True, check=True
     )
     assert version.stdout.startswith("magpie ")
+
+
+def test_gui_without_a_display_says_so(library_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    code, _, err = run(["gui"], capsys)
+    assert code == 1 and "no display to open the app on" in err

@@ -160,16 +160,7 @@ def decode_image(source: ImageSource, min_short_side: int = 0) -> Image.Image:
     min_short_side: the smallest short side the caller needs; JPEGs are DCT-scaled down
     to no less than that. 0 decodes at full size. Raises DecodeError with a human reason.
     """
-    if isinstance(source, (str, Path)):
-        with _open_file(Path(source)) as fp:
-            return _decode(fp, str(source), min_short_side)
-    if isinstance(source, bytes):
-        return _decode(io.BytesIO(source), "image data", min_short_side)
-    return _decode(source, "image data", min_short_side)
-
-
-def _decode(fp: BinaryIO, where: str, min_short_side: int) -> Image.Image:
-    return _decode_photo(fp, where, min_short_side).image
+    return decode_photo(source, min_short_side).image
 
 
 @dataclass(frozen=True)
