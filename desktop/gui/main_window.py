@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,7 @@ from desktop.gui.widgets import Chip, PhotoGrid, SearchBar, ThumbnailDelegate
 log = logging.getLogger("magpie.gui")
 
 DEBOUNCE_MS = 250
+LIVE_REFRESH_S = 5.0
 DEFAULT_THUMB = 160
 
 
@@ -84,6 +86,7 @@ class MainWindow(QMainWindow):
         self.model_dialog: ModelSetupDialog | None = None
         self.preview: PreviewDialog | None = None
         self.relay = _Relay()
+        self._last_live_refresh = 0.0
         self.gui_settings = QSettings(str(library.root / "gui.ini"), QSettings.Format.IniFormat)
         thumb_size = int(self.gui_settings.value("thumb_size", DEFAULT_THUMB))
 
@@ -289,6 +292,11 @@ class MainWindow(QMainWindow):
         )
         self.progress_bar.setMaximum(progress.total)
         self.progress_bar.setValue(progress.done)
+        # a long first index: let the newest photos show up while the rest is still encoding
+        now = time.monotonic()
+        if self.ready and self.query.empty and now - self._last_live_refresh > LIVE_REFRESH_S:
+            self._last_live_refresh = now
+            self.run_query_now()
 
     def _indexing_changed(self, state: str) -> None:
         busy = state != "idle"
