@@ -293,8 +293,15 @@ class MainWindow(QMainWindow):
         self.progress_bar.setMaximum(progress.total)
         self.progress_bar.setValue(progress.done)
         # a long first index: let the newest photos show up while the rest is still encoding
+        # (only while the user is at the top of the grid: never yank them from where they are)
         now = time.monotonic()
-        if self.ready and self.query.empty and now - self._last_live_refresh > LIVE_REFRESH_S:
+        at_top = self.grid.verticalScrollBar().value() == 0 and not self.grid.selectedIndexes()
+        if (
+            self.ready
+            and self.query.empty
+            and at_top
+            and now - self._last_live_refresh > LIVE_REFRESH_S
+        ):
             self._last_live_refresh = now
             self.run_query_now()
 
