@@ -37,3 +37,15 @@ def library_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "library"
     monkeypatch.setenv("MAGPIE_LIBRARY", str(root))
     return root
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    """One solid photo per colour of the colour pack, and a second blue one in a sub-folder."""
+    from tests.packs import COLOURS, solid_image
+
+    root = tmp_path / "photos"
+    for name, rgb in COLOURS.items():
+        solid_image(root / f"{name}.jpg", rgb)
+    solid_image(root / "trip" / "blue-2.png", (40, 50, 200))
+    return root

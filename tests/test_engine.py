@@ -38,15 +38,6 @@ def encodes(monkeypatch: pytest.MonkeyPatch) -> EncodeCounter:
 
 
 @pytest.fixture
-def photos(tmp_path: Path) -> Path:
-    root = tmp_path / "photos"
-    for name, rgb in COLOURS.items():
-        solid_image(root / f"{name}.jpg", rgb)
-    solid_image(root / "trip" / "blue-2.png", (40, 50, 200))
-    return root
-
-
-@pytest.fixture
 def engine(tmp_path: Path, colour_pack: Path, photos: Path):
     lib = Engine(tmp_path / "library", model=str(colour_pack), device="cpu", writer=True)
     lib.add_folder(photos)

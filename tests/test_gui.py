@@ -16,18 +16,9 @@ from desktop.core.modelstore import import_pack
 from desktop.gui.app import create_window
 from desktop.gui.main_window import MainWindow
 from desktop.gui.models import PathRole
-from tests.packs import COLOURS, solid_image
+from tests.packs import solid_image
 
 WAIT_MS = 15_000
-
-
-@pytest.fixture
-def photos(tmp_path: Path) -> Path:
-    root = tmp_path / "photos"
-    for name, rgb in COLOURS.items():
-        solid_image(root / f"{name}.jpg", rgb)
-    solid_image(root / "trip" / "blue-2.png", (40, 50, 200))
-    return root
 
 
 def _window(qtbot: QtBot, library: Path) -> MainWindow:
