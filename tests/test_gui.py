@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QModelIndex, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
@@ -302,3 +302,29 @@ def test_settings_show_the_device_and_offer_other_models(
     qtbot.addWidget(setup)
     setup.choice.setCurrentIndex(2)
     assert "XLM-Roberta" in setup.download_button.text()
+
+
+def test_long_result_lists_are_paged(indexed: MainWindow, qtbot: QtBot, monkeypatch):
+    settings = indexed.library.load_settings()
+    settings.results_per_page = 3
+    indexed.library.save_settings(settings)
+    offsets = []
+    real = indexed.host.search
+
+    def search(query, offset=0, limit=200):
+        offsets.append((offset, limit))
+        return real(query, offset, limit)
+
+    monkeypatch.setattr(indexed.host, "search", search)
+    indexed.run_query_now()
+    # the view asks for more while it has room: pages of 3 until the library is shown
+    qtbot.waitUntil(
+        lambda: (
+            len(offsets) >= 3
+            and indexed.results.rowCount() == 7
+            and not indexed.results.canFetchMore(QModelIndex())
+        ),
+        timeout=WAIT_MS,
+    )
+    assert offsets[:3] == [(0, 3), (3, 3), (6, 3)]
+    assert len(set(shown(indexed))) == 7  # no page repeated
