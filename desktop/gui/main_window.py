@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
             "Magpie indexes it in the background; nothing in it is changed."
         )
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setObjectName("emptyState")
         self.empty_add = QPushButton("Add a folder…")
         empty_layout.addWidget(self.empty_label)
         empty_layout.addWidget(self.empty_add, 0, Qt.AlignmentFlag.AlignHCenter)
