@@ -185,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--name", help="name to install it under (default: the folder's name)")
     use = action("use", "choose the pack Magpie uses")
     use.add_argument("name")
+    int8 = action("int8", "faster CPU indexing: make an int8 image tower, check it on your photos")
+    int8.add_argument("--sample", type=int, default=32, metavar="N", help="photos to check on (32)")
+    int8.add_argument("--off", action="store_true", help="go back to the fp32 image tower")
     export = action("export", "convert an OpenAI CLIP checkpoint into a pack (needs torch)")
     source = export.add_mutually_exclusive_group(required=True)
     source.add_argument(
@@ -393,9 +396,9 @@ def cmd_watch(args: argparse.Namespace) -> int:
     with _engine(args, writer=True) as engine:
         if not engine.catalog.folders():
             raise SystemExit(_usage_error("no folders yet: `magpie index FOLDER` adds one"))
-        first = engine.update(progress=_stderr_progress(args))
 
         def ready(watcher: Any) -> None:
+            first = engine.initial_update
             for path, reason in watcher.fallbacks.items():
                 sys.stderr.write(f"magpie: {path}: {reason}; polling it for changes instead\n")
             sys.stderr.write(
@@ -416,7 +419,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
             sys.stdout.flush()
 
         try:
-            engine.watch(stop, updated, on_ready=ready)
+            engine.watch(stop, updated, on_ready=ready, progress=_stderr_progress(args))
         except KeyboardInterrupt:
             stop.set()
     return 0
@@ -471,6 +474,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         "install": _models_install,
         "import": _models_import,
         "use": _models_use,
+        "int8": _models_int8,
         "export": _models_export,
     }[args.action](args)
 
@@ -561,6 +565,33 @@ def _models_use(args: argparse.Namespace) -> int:
 
     use_model(_library(args), args.name)
     _emit(args, {"model": args.name}, lambda: f"now using {args.name}")
+    return 0
+
+
+def _models_int8(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    library = _library(args)
+    settings = library.load_settings()
+    if args.off:
+        settings.int8_images = False
+        library.save_settings(settings)
+        _emit(args, {"enabled": False}, lambda: "int8 indexing off: the fp32 image tower is used")
+        return 0
+    with _engine(args, writer=True) as engine:
+        check = engine.check_int8(args.sample)
+    settings.int8_images = check.passed
+    library.save_settings(settings)
+    document = {**asdict(check), "enabled": check.passed}
+
+    def text() -> str:
+        verdict = "enabled" if check.passed else "not enabled (needs cosine >= 0.98 and 1.4x)"
+        return (
+            f"int8 image tower on {check.photos} of your photos: "
+            f"cosine min {check.cosine_min:.4f}, {check.speedup:.2f}x faster: {verdict}"
+        )
+
+    _emit(args, document, text)
     return 0
 
 

@@ -76,10 +76,11 @@ class ImageEncoder:
         device: str = "cpu",
         threads: int | None = None,
         batch_size: int | None = None,
+        model_file: Path | None = None,
     ) -> None:
         self.pack = pack
         self.device = device
-        self.model = pack.visual_model
+        self.model = model_file or pack.visual_model
         self.session = runtime.create_session(self.model, device, threads, spinning=False)
         inputs = self.session.get_inputs()
         if len(inputs) != 1:
@@ -216,8 +217,11 @@ class TextEncoder:
 class ClipModel:
     """A pack with both towers, opened lazily and thread-safely on first use."""
 
-    def __init__(self, pack: ModelPack, device: str = "auto", threads: int | None = None) -> None:
+    def __init__(
+        self, pack: ModelPack, device: str = "auto", threads: int | None = None, int8: bool = False
+    ) -> None:
         self.pack = pack
+        self.int8 = int8  # use the checked int8 image tower (CPU only), if there is one
         self.requested_device = device
         self.threads = threads
         self._device: str | None = None
@@ -252,7 +256,17 @@ class ClipModel:
         device = self.device
         with self._lock:
             if self._image is None:
-                self._image = ImageEncoder(self.pack, device, self.threads)
+                model_file = None
+                if self.int8 and device == "cpu":
+                    from desktop.core.quantize import int8_model, int8_ready
+
+                    if int8_ready(self.pack):
+                        model_file = int8_model(self.pack)
+                    else:
+                        log.warning(
+                            "int8 indexing is on but no passing int8 check exists; using fp32"
+                        )
+                self._image = ImageEncoder(self.pack, device, self.threads, model_file=model_file)
             return self._image
 
     @property

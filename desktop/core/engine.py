@@ -89,6 +89,7 @@ class Engine:
         self._index: VectorIndex | None = None
         self._state_lock = threading.RLock()
         self._writer_lock: Any = None
+        self.initial_update: UpdateReport | None = None  # watch()'s catch-up run
         self.catalog = Catalog(self.library.root / "catalog.sqlite")
         self.thumbnails = ThumbnailCache(self.library.root / "thumbnails")
         if writer:
@@ -136,8 +137,9 @@ class Engine:
         with self._state_lock:
             if self._clip is None:
                 pack = resolve_model(self.library, self._model_spec)
-                device = self._device or self.library.load_settings().device
-                self._clip = ClipModel(pack, device)
+                settings = self.library.load_settings()
+                device = self._device or settings.device
+                self._clip = ClipModel(pack, device, int8=settings.int8_images)
             return self._clip
 
     @property
@@ -339,6 +341,16 @@ class Engine:
         rows = self.catalog.newest(self.model_name, offset, limit, where)
         return [SearchResult(path, 0.0, file_id, print_) for file_id, path, print_ in rows]
 
+    def check_int8(self, sample: int = 32) -> Any:
+        """Make and check the int8 image tower on `sample` of the library's photos."""
+        from desktop.core.quantize import prepare_int8
+
+        rows = self.catalog._query(
+            "SELECT path FROM files WHERE state = 'indexed' ORDER BY random() LIMIT ?", (sample,)
+        )
+        paths = [Path(os.fsdecode(r[0])) for r in rows]
+        return prepare_int8(self.clip.pack, paths)
+
     # --- status -----------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
@@ -387,6 +399,7 @@ class Engine:
         quiet_s: float = 1.0,
         polling_interval_s: float = 5.0,
         on_ready: Callable[[FolderWatcher], None] | None = None,
+        progress: Callable[[Progress], None] | None = None,
     ) -> FolderWatcher:
         """Keep the index current until `stop` is set (blocks). Returns the finished watcher.
 
@@ -410,6 +423,8 @@ class Engine:
         watcher = FolderWatcher(roots, changed, quiet_s, polling_interval_s)
         watcher.start()
         self.last_watcher = watcher
+        # catch up only now that the observers run: nothing changed in between is missed
+        self.initial_update = self.update(progress=progress)
         if on_ready is not None:
             on_ready(watcher)
         try:

@@ -60,6 +60,7 @@ class Settings:
     device: str = "auto"
     results_per_page: int = 200
     score_threshold: float = 0.0
+    int8_images: bool = False  # faster CPU indexing, once checked on the user's photos
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Settings:

@@ -140,8 +140,8 @@ class EngineHost(QObject):
         self.opened.emit(status)
         self.statusChanged.emit(status)
         if self.writer:
+            self._start_watching()  # first, so nothing that changes during the update is missed
             self._update()
-            self._start_watching()
 
     def reopen(self, model: str | None = None, device: str | None = None) -> None:
         """Open again (a model was installed or chosen, or the device changed)."""
