@@ -328,3 +328,27 @@ def test_long_result_lists_are_paged(indexed: MainWindow, qtbot: QtBot, monkeypa
     )
     assert offsets[:3] == [(0, 3), (3, 3), (6, 3)]
     assert len(set(shown(indexed))) == 7  # no page repeated
+
+
+def test_int8_check_from_settings(indexed: MainWindow, qtbot: QtBot, monkeypatch):
+    import desktop.core.quantize as quantize
+    from desktop.gui.dialogs import SettingsDialog
+
+    note = "In use: cpu."
+    dialog = SettingsDialog(
+        indexed.library, indexed.status["folders"], note, indexed, "colour-pack", indexed.host
+    )
+    qtbot.addWidget(dialog)
+    assert not dialog.int8.isEnabled() and "Not checked" in dialog.int8_result.text()
+    # a check that falls short (here: an unreachable speed bar) keeps int8 off
+    monkeypatch.setattr(quantize.prepare_int8, "__defaults__", (quantize.MIN_COSINE, 1000.0))
+    dialog.int8_check.click()
+    qtbot.waitUntil(lambda: "not enough" in dialog.int8_result.text(), timeout=WAIT_MS)
+    assert not dialog.int8.isEnabled()
+    # with the speed bar lowered, the same check turns the switch on
+    monkeypatch.setattr(quantize.prepare_int8, "__defaults__", (quantize.MIN_COSINE, 0.0))
+    dialog.int8_check.click()
+    qtbot.waitUntil(lambda: dialog.int8.isEnabled(), timeout=WAIT_MS)
+    assert dialog.int8.isChecked() and "Checked on 7 of your photos" in dialog.int8_result.text()
+    restart, _ = dialog.save()
+    assert restart and indexed.library.load_settings().int8_images

@@ -561,7 +561,7 @@ class MainWindow(QMainWindow):
         note = f"In use: {device}. {self.status.get('device_note', '')}"
         folders = self.status.get("folders", [])
         in_use = self.status.get("model") or ""
-        dialog = SettingsDialog(self.library, folders, note, self, in_use)
+        dialog = SettingsDialog(self.library, folders, note, self, in_use, self.host)
         dialog.more_models.clicked.connect(self._get_another_model)
         if dialog.exec():
             restart, modes = dialog.save()
