@@ -69,6 +69,14 @@ CREATE TABLE IF NOT EXISTS embeddings (
 """
 
 
+# Files lacking a current embedding for a model (the one bound parameter); failed files wait
+# until they change, and offline folders until they return.
+_PENDING = (
+    "FROM files f JOIN folders d ON d.id = f.folder_id AND d.online = 1 "
+    "LEFT JOIN embeddings e ON e.file_id = f.id AND e.model = ? "
+    "WHERE f.state != 'failed' AND (e.file_id IS NULL OR e.source_size != f.size "
+    "OR e.source_mtime_ns != f.mtime_ns)"
+)
 _FILE_COLUMNS = "id, folder_id, path, size, mtime_ns, fingerprint, state"
 
 
@@ -379,11 +387,7 @@ class Catalog:
         Failed files wait until they change (the scanner resets them to pending).
         """
         rows = self._query(
-            "SELECT f.id, f.path, f.size, f.mtime_ns FROM files f "
-            "JOIN folders d ON d.id = f.folder_id AND d.online = 1 "
-            "LEFT JOIN embeddings e ON e.file_id = f.id AND e.model = ? "
-            "WHERE f.state != 'failed' AND (e.file_id IS NULL OR e.source_size != f.size "
-            "OR e.source_mtime_ns != f.mtime_ns) "
+            f"SELECT f.id, f.path, f.size, f.mtime_ns {_PENDING} "
             "ORDER BY COALESCE(f.taken_at, f.mtime_ns / 1e9) DESC, f.id DESC",
             (model,),
         )
@@ -541,7 +545,8 @@ class Catalog:
             "images": indexed,
             "files": total,
             "failed": failed,
-            "pending": len(self.pending(model)),
+            # counted in SQL: status is asked often, and building the list costs a row each
+            "pending": self._query(f"SELECT count(*) {_PENDING}", (model,))[0][0],
         }
 
     def folder_counts(self, model: str) -> dict[int, int]:
