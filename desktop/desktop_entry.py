@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from desktop.core.errors import MagpieError
+from desktop.resources import resource
 
 ENTRY_NAME = "magpie.desktop"
 ICON_NAME = "magpie.svg"
@@ -18,14 +19,11 @@ def _data_home() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
 
 
-def _resources() -> Path:
-    frozen = getattr(sys, "_MEIPASS", None)
-    candidates = [Path(frozen) / "resources"] if frozen else []
-    candidates.append(Path(__file__).resolve().parent.parent / "resources")
-    for candidate in candidates:
-        if (candidate / ENTRY_NAME).is_file():
-            return candidate
-    raise MagpieError("the resources folder (icon, .desktop entry) is missing from this install")
+def _resource(name: str) -> Path:
+    path = resource(name)
+    if path is None:
+        raise MagpieError(f"{name} (resources folder) is missing from this install")
+    return path
 
 
 def launcher_command() -> str:
@@ -51,7 +49,7 @@ def entry_paths() -> tuple[Path, Path]:
 
 def install() -> list[Path]:
     entry, icon = entry_paths()
-    template = (_resources() / ENTRY_NAME).read_text(encoding="utf-8")
+    template = _resource(ENTRY_NAME).read_text(encoding="utf-8")
     lines = [
         f"Exec={launcher_command()}" if line.startswith("Exec=") else line
         for line in template.splitlines()
@@ -59,7 +57,7 @@ def install() -> list[Path]:
     entry.parent.mkdir(parents=True, exist_ok=True)
     icon.parent.mkdir(parents=True, exist_ok=True)
     entry.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    shutil.copyfile(_resources() / ICON_NAME, icon)
+    shutil.copyfile(_resource(ICON_NAME), icon)
     return [entry, icon]
 
 
