@@ -26,7 +26,7 @@ requires_shared = pytest.mark.skipif(
 
 @pytest.fixture
 def colour_pack(tmp_path: Path) -> Path:
-    from tests.packs import make_colour_pack
+    from tests.helpers.packs import make_colour_pack
 
     return make_colour_pack(tmp_path / "colour-pack")
 
@@ -42,7 +42,7 @@ def library_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def photos(tmp_path: Path) -> Path:
     """One solid photo per colour of the colour pack, and a second blue one in a sub-folder."""
-    from tests.packs import COLOURS, solid_image
+    from tests.helpers.packs import COLOURS, solid_image
 
     root = tmp_path / "photos"
     for name, rgb in COLOURS.items():

@@ -1,4 +1,4 @@
-"""desktop/core never imports Qt (DESIGN.md's one architectural rule)."""
+"""magpie.core never imports Qt (DESIGN.md's one architectural rule)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-CORE = Path(__file__).resolve().parent.parent / "desktop" / "core"
-QT_MODULES = ("PySide6", "PyQt5", "PyQt6", "PySide2", "shiboken6", "qtpy", "desktop.gui")
+CORE = Path(__file__).resolve().parent.parent / "desktop" / "magpie" / "core"
+QT_MODULES = ("PySide6", "PyQt5", "PyQt6", "PySide2", "shiboken6", "qtpy", "magpie.gui")
 
 
 def _imports(path: Path) -> list[str]:
@@ -26,7 +26,7 @@ def test_core_sources_do_not_import_qt():
         f"{path.name}: {name}"
         for path in sorted(CORE.rglob("*.py"))
         for name in _imports(path)
-        if name.split(".")[0] in QT_MODULES or name.startswith("desktop.gui")
+        if name.split(".")[0] in QT_MODULES or name.startswith("magpie.gui")
     ]
     assert offenders == []
 
@@ -36,7 +36,7 @@ def test_importing_all_of_core_loads_no_qt():
     assert "encoders" in modules  # the scan found the package
     code = (
         "import sys\n"
-        + "".join(f"import desktop.core.{m}\n" for m in modules)
+        + "".join(f"import magpie.core.{m}\n" for m in modules)
         + f"bad = [m for m in sys.modules if m.split('.')[0] in {QT_MODULES[:6]!r}]\n"
         + "print(','.join(bad))\n"
     )
@@ -47,7 +47,7 @@ def test_importing_all_of_core_loads_no_qt():
 def test_the_cli_starts_without_heavy_imports():
     """`magpie --version` must not pay for onnxruntime, faiss, torch or Qt."""
     code = (
-        "import sys, desktop.cli\n"
+        "import sys, magpie.cli\n"
         "heavy = [m for m in ('onnxruntime', 'faiss', 'torch', 'PySide6') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )

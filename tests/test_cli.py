@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from magpie.launch import main as magpie
 
-from desktop.cli import main as magpie
-from tests.packs import COLOURS, colour_vector, make_colour_pack, solid_image
+from tests.helpers.packs import COLOURS, colour_vector, make_colour_pack, solid_image
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -138,7 +138,7 @@ def test_console_script_end_to_end(colour_pack: Path, tmp_path: Path):
         [
             sys.executable,
             "-m",
-            "desktop",
+            "magpie",
             "--library",
             str(tmp_path / "lib"),
             "embed",
@@ -155,7 +155,7 @@ def test_console_script_end_to_end(colour_pack: Path, tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)["vectors"]) == 1
     version = subprocess.run(
-        [sys.executable, "-m", "desktop", "--version"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "magpie", "--version"], capture_output=True, text=True, check=True
     )
     assert version.stdout.startswith("magpie ")
 

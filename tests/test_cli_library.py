@@ -12,11 +12,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from magpie.core.engine import Engine
+from magpie.launch import main as magpie
 
-from desktop.cli import main as magpie
-from desktop.core.engine import Engine
 from tests.conftest import BRIDGE_PACK, SHARED_PHOTOS, requires_shared
-from tests.packs import COLOURS, solid_image
+from tests.helpers.packs import COLOURS, solid_image
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_a_second_writer_is_refused_but_search_works(
         base = [
             sys.executable,
             "-m",
-            "desktop",
+            "magpie",
             "--library",
             str(library),
             "--model",
@@ -125,7 +125,7 @@ def test_a_second_writer_is_refused_but_search_works(
 
 def test_watch_command_until_interrupted(photos: Path, colour_pack: Path, tmp_path: Path):
     library = tmp_path / "lib"
-    base = [sys.executable, "-m", "desktop", "--library", str(library), "--model", str(colour_pack)]
+    base = [sys.executable, "-m", "magpie", "--library", str(library), "--model", str(colour_pack)]
     subprocess.run([*base, "index", str(photos)], capture_output=True, check=True)
     with subprocess.Popen(
         [*base, "watch", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from desktop.cli import main as magpie
+from magpie.launch import main as magpie
 
 
 def test_install_and_uninstall(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
@@ -17,7 +16,7 @@ def test_install_and_uninstall(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
     text = entry.read_text()
     assert "Name=Magpie" in text and "Icon=magpie" in text
     exec_line = next(line for line in text.splitlines() if line.startswith("Exec="))
-    assert "magpie-gui" in exec_line or "-m desktop gui" in exec_line
+    assert "magpie-gui" in exec_line or "-m magpie gui" in exec_line
     assert icon.read_text().startswith("<svg")
     assert str(entry) in capsys.readouterr().out
     assert magpie(["--uninstall-desktop-entry"]) == 0

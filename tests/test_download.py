@@ -10,16 +10,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from magpie.core import registry
+from magpie.core.download import DownloadCancelled, install_pack
+from magpie.core.errors import DownloadError
+from magpie.core.library import Library
+from magpie.core.pack_store import resolve_model
+from magpie.core.packs import REQUIRED_FILES
+from magpie.core.registry import RegistryEntry
+from magpie.launch import main as magpie
 
-import models.registry
-from desktop.cli import main as magpie
-from desktop.core.download import DownloadCancelled, install_pack
-from desktop.core.errors import DownloadError
-from desktop.core.library import Library
-from desktop.core.modelstore import resolve_model
-from desktop.core.packs import REQUIRED_FILES
-from models.registry import RegistryEntry
-from tests.packs import make_colour_pack
+from tests.helpers.packs import make_colour_pack
 
 ENTRY = RegistryEntry(
     name="colour-test", repo="test-org/colour-test", summary="test pack", approx_size_mb=1
@@ -210,7 +210,7 @@ def test_cli_install(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ):
-    monkeypatch.setattr(models.registry, "REGISTRY", (ENTRY,))
+    monkeypatch.setattr(registry, "REGISTRY", (ENTRY,))
     monkeypatch.setenv("HF_ENDPOINT", hub.url)
     code = magpie(
         ["--library", str(tmp_path / "lib"), "models", "install", "colour-test", "--json"]

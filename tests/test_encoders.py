@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from magpie.core import runtime
+from magpie.core.encoders import ClipModel, ImageEncoder
+from magpie.core.errors import DeviceError
+from magpie.core.packs import load_pack
 
-from desktop.core import runtime
-from desktop.core.encoders import ClipModel, ImageEncoder
-from desktop.core.errors import DeviceError
-from desktop.core.packs import load_pack
-from tests import packs
-from tests.packs import COLOURS, solid_image
+from tests.helpers import packs
+from tests.helpers.packs import COLOURS, solid_image
 
 
 @pytest.fixture

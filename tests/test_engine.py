@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from magpie.core.encoders import ImageEncoder
+from magpie.core.engine import Engine, LibraryBusyError, open_library
+from magpie.core.errors import MagpieError
+from magpie.core.indexer import IndexControl
 from PIL import Image
 
-from desktop.core.encoders import ImageEncoder
-from desktop.core.engine import Engine, LibraryBusyError, open_library
-from desktop.core.errors import MagpieError
-from desktop.core.indexer import IndexControl
-from tests.packs import COLOURS, solid_image
+from tests.helpers.packs import COLOURS, solid_image
 
 
 class EncodeCounter:
@@ -145,7 +145,7 @@ def test_unreadable_file_does_not_stop_the_others(
     engine: Engine, photos: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """A permission error (simulated: the tests may run as root, who reads anything)."""
-    import desktop.core.indexer as indexer_module
+    import magpie.core.indexer as indexer_module
 
     locked = solid_image(photos / "locked.jpg", COLOURS["red"])
     real = indexer_module.fingerprint
@@ -309,7 +309,7 @@ def test_thumbnails_come_from_the_same_decode(engine: Engine, photos: Path):
 
 
 def test_model_change_re_embeds_and_search_works(tmp_path: Path, photos: Path):
-    from tests.packs import make_colour_pack
+    from tests.helpers.packs import make_colour_pack
 
     first = make_colour_pack(tmp_path / "first", dim=8)
     second = make_colour_pack(tmp_path / "second", dim=6)

@@ -11,11 +11,11 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="the export extra (torch) is not installed")
 
-from desktop.cli import main as magpie  # noqa: E402
-from desktop.core.encoders import ClipModel, TextEncoder  # noqa: E402
-from desktop.core.packs import load_pack  # noqa: E402
-from models.clip_arch import CLIP, infer_arch, named_arch  # noqa: E402
-from models.export import ExportError, export_checkpoint, export_model  # noqa: E402
+from magpie.core.encoders import ClipModel, TextEncoder  # noqa: E402
+from magpie.core.packs import load_pack  # noqa: E402
+from magpie.launch import main as magpie  # noqa: E402
+from magpie_export.clip_arch import CLIP, infer_arch, named_arch  # noqa: E402
+from magpie_export.export import ExportError, export_checkpoint, export_model  # noqa: E402
 
 pytestmark = pytest.mark.export
 TINY = "ViT-W64-L2-P8-R32"
@@ -173,7 +173,7 @@ def test_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     with pytest.raises(ExportError, match="exists and is not empty"):
         export_model(tiny_model(), tmp_path / "busy", say=lambda _: None)
     assert (tmp_path / "busy" / "file").read_text() == "keep me"
-    from models.export import export_random
+    from magpie_export.export import export_random
 
     with pytest.raises(ExportError, match="unknown architecture"):
         export_random("ViT-Q-99", tmp_path / "q", say=lambda _: None)

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from magpie.core.catalog import Catalog
+from magpie.core.engine import Engine
+from magpie.core.errors import LibraryFullError
 from PIL import Image
 
-from desktop.core.catalog import Catalog
-from desktop.core.engine import Engine
-from desktop.core.errors import LibraryFullError
-from tests.packs import COLOURS, solid_image
+from tests.helpers.packs import COLOURS, solid_image
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -70,7 +70,7 @@ def test_awkward_names_and_files(tmp_path: Path, colour_pack: Path):
         [
             sys.executable,
             "-m",
-            "desktop",
+            "magpie",
             "--library",
             str(tmp_path / "lib"),
             "--model",
@@ -99,7 +99,7 @@ def test_files_that_change_under_the_indexer(
     tmp_path: Path, colour_pack: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """Replaced, grown and deleted between the scan and the read."""
-    import desktop.core.indexer as indexer_module
+    import magpie.core.indexer as indexer_module
 
     photos = tmp_path / "photos"
     for name in ("replaced", "growing", "deleted", "steady"):
@@ -149,7 +149,7 @@ def make_noise_photos(folder: Path, count: int, seed: int = 0) -> Path:
 
 def kill_trial(library: Path, pack: Path, photos: Path, seed: int) -> dict[str, int]:
     """SIGKILL `magpie index` mid-run, restart, and check nothing was lost or doubled."""
-    base = [sys.executable, "-m", "desktop", "--library", str(library), "--model", str(pack)]
+    base = [sys.executable, "-m", "magpie", "--library", str(library), "--model", str(pack)]
     rng = random.Random(seed)
     with subprocess.Popen(
         [*base, "index", str(photos)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -345,7 +345,7 @@ def test_searches_keep_answering_while_indexing(tmp_path: Path, colour_pack: Pat
 
 
 def test_photo_folders_are_never_written(tmp_path: Path, colour_pack: Path):
-    from tests.packs import make_colour_pack
+    from tests.helpers.packs import make_colour_pack
 
     photos = tmp_path / "photos"
     for name, rgb in COLOURS.items():
@@ -412,8 +412,8 @@ def test_no_pickle_torchscript_or_shell_at_runtime():
 
 
 def test_downloads_refuse_plain_http_and_check_integrity():
-    from desktop.core.download import endpoint_url
-    from desktop.core.errors import DownloadError
+    from magpie.core.download import endpoint_url
+    from magpie.core.errors import DownloadError
 
     assert endpoint_url("https://huggingface.co").startswith("https://")
     with pytest.raises(DownloadError, match="HTTPS only"):
@@ -423,7 +423,7 @@ def test_downloads_refuse_plain_http_and_check_integrity():
 
 def test_every_orientation_embeds_and_thumbnails_upright(tmp_path: Path):
     """A pack that sees only the top-left quarter: red there only if the photo is upright."""
-    from tests.packs import colour_vector, make_colour_pack
+    from tests.helpers.packs import colour_vector, make_colour_pack
     from tests.test_imaging import STORED, quadrants
 
     pack = make_colour_pack(tmp_path / "corner-pack", top_left_only=True, resize_mode="squash")

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from magpie.core.encoders import ImageEncoder
+from magpie.core.imaging import decode_image, model_decode_size, to_model_input
+from magpie.core.packs import load_pack
 from PIL import Image, ImageOps
 
-from desktop.core.encoders import ImageEncoder
-from desktop.core.imaging import decode_image, model_decode_size, to_model_input
-from desktop.core.packs import load_pack
 from tests.conftest import BRIDGE_PACK, SHARED_PHOTOS, requires_shared
 
 pytestmark = [pytest.mark.shared, requires_shared]

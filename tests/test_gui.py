@@ -7,16 +7,16 @@ import socket
 from pathlib import Path
 
 import pytest
+from magpie.core.library import Library
+from magpie.core.pack_store import import_pack
+from magpie.gui.app import create_window
+from magpie.gui.item_models import PathRole
+from magpie.gui.main_window import MainWindow
 from PySide6.QtCore import QMimeData, QModelIndex, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
-from desktop.core.library import Library
-from desktop.core.modelstore import import_pack
-from desktop.gui.app import create_window
-from desktop.gui.main_window import MainWindow
-from desktop.gui.models import PathRole
-from tests.packs import solid_image
+from tests.helpers.packs import solid_image
 
 WAIT_MS = 15_000
 
@@ -283,7 +283,7 @@ def test_ctrl_c_copies_the_selected_paths(indexed: MainWindow, qtbot: QtBot):
 def test_settings_show_the_device_and_offer_other_models(
     indexed: MainWindow, qtbot: QtBot, monkeypatch
 ):
-    from desktop.gui.dialogs import ModelSetupDialog, SettingsDialog
+    from magpie.gui.dialogs import ModelSetupDialog, SettingsDialog
 
     note = "In use: cpu. CUDA unavailable: x"
     dialog = SettingsDialog(
@@ -331,8 +331,8 @@ def test_long_result_lists_are_paged(indexed: MainWindow, qtbot: QtBot, monkeypa
 
 
 def test_int8_check_from_settings(indexed: MainWindow, qtbot: QtBot, monkeypatch):
-    import desktop.core.quantize as quantize
-    from desktop.gui.dialogs import SettingsDialog
+    import magpie.core.quantize as quantize
+    from magpie.gui.dialogs import SettingsDialog
 
     note = "In use: cpu."
     dialog = SettingsDialog(

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from magpie.core import imaging
+from magpie.core.errors import DecodeError
+from magpie.core.imaging import decode_image, resize_for_model, to_model_input
+from magpie.core.packs import PreprocessConfig
 from PIL import Image
-
-from desktop.core import imaging
-from desktop.core.errors import DecodeError
-from desktop.core.imaging import decode_image, resize_for_model, to_model_input
-from desktop.core.packs import PreprocessConfig
 
 RED, GREEN, BLUE, YELLOW = (220, 30, 30), (30, 200, 40), (30, 40, 210), (230, 220, 40)
 

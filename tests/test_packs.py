@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from magpie.core.encoders import ClipModel, ImageEncoder, TextEncoder
+from magpie.core.errors import PackError
+from magpie.core.packs import load_pack
 from onnx import TensorProto
 
-from desktop.core.encoders import ClipModel, ImageEncoder, TextEncoder
-from desktop.core.errors import PackError
-from desktop.core.packs import load_pack
-from tests import packs
+from tests.helpers import packs
 
 
 def test_valid_pack_loads(colour_pack: Path):
@@ -139,7 +139,7 @@ def test_visual_output_dim_disagrees_with_config(colour_pack: Path):
 
 def test_results_of_the_wrong_width_are_refused(colour_pack: Path):
     """The safety net for graphs that declare no output width: the first result is checked."""
-    from desktop.core.encoders import _check_result
+    from magpie.core.encoders import _check_result
 
     with pytest.raises(PackError, match=r"produced vectors of shape \[1, 12\]"):
         _check_result(colour_pack / "visual/model.onnx", np.ones((1, 12), np.float32), 8)

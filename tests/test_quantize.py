@@ -6,15 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-
-from desktop.cli import main as magpie
-from desktop.core.encoders import ClipModel
-from desktop.core.engine import Engine
-from desktop.core.errors import MagpieError
-from desktop.core.library import Library
-from desktop.core.modelstore import import_pack
-from desktop.core.packs import load_pack
-from desktop.core.quantize import int8_model, int8_ready, load_check, prepare_int8
+from magpie.core.encoders import ClipModel
+from magpie.core.engine import Engine
+from magpie.core.errors import MagpieError
+from magpie.core.int8 import int8_model, int8_ready, load_check
+from magpie.core.library import Library
+from magpie.core.pack_store import import_pack
+from magpie.core.packs import load_pack
+from magpie.core.quantize import prepare_int8
+from magpie.launch import main as magpie
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_a_failed_check_keeps_fp32(installed, photos: Path):
 
 
 def test_cli_checks_on_library_photos_and_switches(installed, capsys, monkeypatch):
-    import desktop.core.quantize as quantize
+    import magpie.core.quantize as quantize
 
     library, pack_dir = installed
     monkeypatch.setattr(quantize, "MIN_SPEEDUP", 0.0)

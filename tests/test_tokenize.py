@@ -7,14 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from magpie.core.encoders import TextEncoder
+from magpie.core.packs import load_pack
+from magpie.core.tokenize import TextTokenizer, clean_text
+from magpie_export.bpe import END_OF_TEXT, VOCAB_FILE, write_clip_tokenizer
 from onnx import TensorProto
 
-from desktop.core.encoders import TextEncoder
-from desktop.core.packs import load_pack
-from desktop.core.tokenize import TextTokenizer, clean_text
-from models.bpe import END_OF_TEXT, VOCAB_FILE, write_clip_tokenizer
-from tests import packs
-from tests.reference_clip_tokenizer import ReferenceClipTokenizer
+from tests.helpers import packs
+from tests.helpers.reference_clip_tokenizer import ReferenceClipTokenizer
 
 STRINGS = [
     "a photo of a cat",

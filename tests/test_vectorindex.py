@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
-from desktop.core.vectorindex import VectorIndex
+from magpie.core.vectorindex import VectorIndex
 
 
 def clustered(n: int, dim: int = 64, clusters: int = 200, seed: int = 0) -> np.ndarray:

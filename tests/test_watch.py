@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from magpie.core import watcher as watcher_module
+from magpie.core.engine import Engine
 
-from desktop.core import watcher as watcher_module
-from desktop.core.engine import Engine
-from tests.packs import COLOURS, solid_image
+from tests.helpers.packs import COLOURS, solid_image
 
 TIMEOUT_S = 20
 

@@ -24,9 +24,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from desktop.core import imaging  # noqa: E402
-from desktop.core.encoders import ImageEncoder, TextEncoder  # noqa: E402
-from desktop.core.packs import load_pack  # noqa: E402
+from magpie.core import imaging  # noqa: E402
+from magpie.core.encoders import ImageEncoder, TextEncoder  # noqa: E402
+from magpie.core.packs import load_pack  # noqa: E402
 
 QUERIES = ["a dog on a bench", "sunset", "two people hiking in the mountains", "red car", "cat"]
 
@@ -34,7 +34,7 @@ QUERIES = ["a dog on a bench", "sunset", "two people hiking in the mountains", "
 def random_b32_pack() -> Path:
     cache = Path(tempfile.gettempdir()) / "magpie-bench" / "ViT-B-32-random"
     if not (cache / "config.json").is_file():
-        from models.export import export_random
+        from magpie_export.export import export_random
 
         export_random("ViT-B-32", cache, say=lambda m: print(m, file=sys.stderr))
     return cache

@@ -64,11 +64,10 @@ def main() -> None:
     parser.add_argument("--photos", type=Path, default=REPO.parent / "shared" / "photos" / "large")
     args = parser.parse_args()
     from bench_encoders import random_b32_pack
+    from magpie.gui.app import create_window
     from PySide6.QtCore import QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
-
-    from desktop.gui.app import create_window
 
     pack = str(args.pack or random_b32_pack())
     app = QApplication(sys.argv)

@@ -26,14 +26,13 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "benchmarks"))
 
+from magpie.core import imaging  # noqa: E402
+from magpie.core.encoders import ImageEncoder  # noqa: E402
+from magpie.core.imaging import SUPPORTED_SUFFIXES  # noqa: E402
+from magpie.core.indexer import THUMBNAIL_SIZE  # noqa: E402
+from magpie.core.packs import load_pack  # noqa: E402
+from magpie.core.scanner import fingerprint  # noqa: E402
 from photoset import photo_set  # noqa: E402
-
-from desktop.core import imaging  # noqa: E402
-from desktop.core.encoders import ImageEncoder  # noqa: E402
-from desktop.core.imaging import SUPPORTED_SUFFIXES  # noqa: E402
-from desktop.core.indexer import THUMBNAIL_SIZE  # noqa: E402
-from desktop.core.packs import load_pack  # noqa: E402
-from desktop.core.scanner import fingerprint  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "magpie-bench"
 
@@ -41,7 +40,7 @@ CACHE = Path(tempfile.gettempdir()) / "magpie-bench"
 def pack_for(precision: str) -> Path:
     path = CACHE / ("ViT-B-32-random" if precision == "fp32" else f"ViT-B-32-random-{precision}")
     if not (path / "config.json").is_file():
-        from models.export import export_random
+        from magpie_export.export import export_random
 
         export_random("ViT-B-32", path, precision, seed=0, say=lambda m: print(m, file=sys.stderr))
     return path
@@ -76,7 +75,7 @@ def magpie_index(pack: Path, photos: Path, count: int) -> dict[str, float]:
         [
             sys.executable,
             "-m",
-            "desktop",
+            "magpie",
             "--library",
             str(library),
             "--model",

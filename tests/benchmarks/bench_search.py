@@ -27,8 +27,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "benchmarks"))
 
 from bench_encoders import random_b32_pack  # noqa: E402
-
-from desktop.core.catalog import Catalog, encode_path  # noqa: E402
+from magpie.core.catalog import Catalog, encode_path  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "magpie-bench"
 DIM = 512
@@ -113,7 +112,7 @@ def rss_mb() -> float:
 
 
 def measure(n: int, pack: Path) -> dict[str, object]:
-    from desktop.core.engine import Engine
+    from magpie.core.engine import Engine
 
     model = pack.name
     root = make_library(n, model)
@@ -183,7 +182,7 @@ def measure(n: int, pack: Path) -> dict[str, object]:
     script = (
         "import time, sys; t0 = time.perf_counter()\n"
         f"sys.path.insert(0, {str(REPO)!r})\n"
-        "from desktop.core.engine import Engine\n"
+        "from magpie.core.engine import Engine\n"
         f"e = Engine({str(root)!r}, model={str(pack)!r})\n"
         f"r = e.search({QUERIES[1]!r}, 50)\n"
         "print(time.perf_counter() - t0, e.index.kind)\n"

@@ -26,7 +26,7 @@ sys.path.insert(0, {repo!r})
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv)
-from desktop.gui.app import create_window
+from magpie.gui.app import create_window
 window = create_window({library!r}, {pack!r})
 def shown():
     print("shown", time.time(), flush=True)

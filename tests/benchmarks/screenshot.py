@@ -34,13 +34,12 @@ def main() -> None:
     width, height = (int(v) for v in args.size.split("x"))
     library = args.library or Path(tempfile.mkdtemp(prefix="magpie-shot-"))
 
+    from magpie.core.engine import Engine
+    from magpie.gui.app import create_window
+    from magpie.gui.theme import app_icon, stylesheet
     from PySide6.QtCore import QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
-
-    from desktop.core.engine import Engine
-    from desktop.gui.app import create_window
-    from desktop.gui.resources import app_icon, stylesheet
 
     with Engine(library, model=args.model, writer=True) as engine:
         engine.add_folder(args.photos)

@@ -23,9 +23,10 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from desktop.core.catalog import Catalog  # noqa: E402
-from desktop.core.engine import Engine  # noqa: E402
-from tests.packs import make_colour_pack  # noqa: E402
+from magpie.core.catalog import Catalog  # noqa: E402
+from magpie.core.engine import Engine  # noqa: E402
+
+from tests.helpers.packs import make_colour_pack  # noqa: E402
 from tests.test_faults import kill_trial, make_noise_photos  # noqa: E402
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.packs import COLOURS, make_colour_pack, solid_image  # noqa: E402
+from tests.helpers.packs import COLOURS, make_colour_pack, solid_image  # noqa: E402
 
 BUNDLE = REPO / "dist" / "Magpie"
 

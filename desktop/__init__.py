@@ -1,3 +1,0 @@
-"""Magpie: find photos by what they show."""
-
-__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from magpie.launch import main
+
+raise SystemExit(main())

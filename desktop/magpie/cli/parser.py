@@ -1,0 +1,151 @@
+"""The `magpie` argument parser (contract in ../shared/DESIGN.md)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from magpie import __version__
+
+# --- options shared by the main parser and every subcommand ---------------------------------
+
+
+def _add_common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    group = parser.add_argument_group("common options")
+    group.add_argument("--library", metavar="DIR", default=default(None), help="library folder")
+    group.add_argument(
+        "--model", metavar="NAME|DIR", default=default(None), help="model pack to use"
+    )
+    group.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), default=default(None), help="compute device"
+    )
+    group.add_argument(
+        "--json", action="store_true", default=default(False), help="print one JSON document"
+    )
+    group.add_argument(
+        "--debug", action="store_true", default=default(False), help="tracebacks on errors"
+    )
+    group.add_argument(
+        "-v", "--verbose", action="store_true", default=default(False), help="more log output"
+    )
+
+
+class _Ordered(argparse.Action):
+    """--text and --image into one list, keeping their order on the command line."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        items = list(getattr(namespace, self.dest, None) or [])
+        items.append((self.const, values))
+        setattr(namespace, self.dest, items)
+
+
+def _date(text: str) -> float:
+    from datetime import datetime, timezone
+
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (use YYYY-MM-DD): {text!r}") from None
+
+
+def _add_result_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-k", type=int, default=20, metavar="N", help="number of results (20)")
+    parser.add_argument("--threshold", type=float, metavar="S", help="minimum score")
+    parser.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N")
+    parser.add_argument("--folder", type=Path, help="only photos in this watched folder")
+    parser.add_argument(
+        "--after", type=_date, metavar="DATE", help="taken on or after (YYYY-MM-DD)"
+    )
+    parser.add_argument("--before", type=_date, metavar="DATE", help="taken before (YYYY-MM-DD)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="magpie", description="Find your photos by what they show. No command opens the app."
+    )
+    parser.add_argument("--version", action="version", version=f"magpie {__version__}")
+    parser.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add Magpie to this user's application menu (Linux), then exit",
+    )
+    parser.add_argument(
+        "--uninstall-desktop-entry", action="store_true", help="remove it from the menu, then exit"
+    )
+    _add_common(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _add_common(sub, suppress=True)
+        return sub
+
+    gui = command("gui", "open the desktop app")
+    gui.add_argument("--quit-after", type=float, metavar="S", help=argparse.SUPPRESS)  # smoke tests
+
+    embed = command("embed", "print L2-normalised embeddings of texts and images")
+    embed.add_argument("--text", dest="items", action=_Ordered, const="text", metavar="T")
+    embed.add_argument("--image", dest="items", action=_Ordered, const="image", metavar="PATH")
+
+    index = command("index", "add folders (if given), bring the index up to date, exit")
+    index.add_argument("folders", nargs="*", type=Path, metavar="FOLDER")
+    index.add_argument("--polling", action="store_true", help="watch these folders by polling")
+
+    search = command("search", "find photos matching a text")
+    search.add_argument("text")
+    _add_result_options(search)
+
+    similar = command("similar", "find photos like an image (inside or outside the library)")
+    similar.add_argument("image", type=Path)
+    _add_result_options(similar)
+
+    command("status", "counts, folders, model, device, files that failed and why")
+    command("watch", "keep the index current until interrupted (headless)")
+    remove = command("remove", "forget a folder (its photos stay on disk, untouched)")
+    remove.add_argument("folder", type=Path)
+
+    models = command("models", "list, install, import, choose or export model packs")
+    actions = models.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help_text, description=help_text)
+        _add_common(sub, suppress=True)
+        return sub
+
+    action("list", "installed and downloadable packs, and the one in use")
+    install = action("install", "download a pack from the registry")
+    install.add_argument("name")
+    install.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="a Hugging Face mirror (default $HF_ENDPOINT or huggingface.co)",
+    )
+    imp = action("import", "install a pack folder you have")
+    imp.add_argument("dir", type=Path)
+    imp.add_argument("--name", help="name to install it under (default: the folder's name)")
+    use = action("use", "choose the pack Magpie uses")
+    use.add_argument("name")
+    int8 = action("int8", "faster CPU indexing: make an int8 image tower, check it on your photos")
+    int8.add_argument("--sample", type=int, default=32, metavar="N", help="photos to check on (32)")
+    int8.add_argument("--off", action="store_true", help="go back to the fp32 image tower")
+    export = action("export", "convert an OpenAI CLIP checkpoint into a pack (needs torch)")
+    source = export.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--checkpoint", type=Path, metavar="FILE", help="TorchScript archive or state_dict"
+    )
+    source.add_argument(
+        "--random-init", metavar="ARCH", help="random weights (ViT-B-32, ViT-L-14, ...)"
+    )
+    export.add_argument("--out", type=Path, required=True, metavar="DIR")
+    export.add_argument("--precision", choices=("fp32", "fp16", "int8"), default="fp32")
+    return parser

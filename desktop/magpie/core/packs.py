@@ -1,0 +1,178 @@
+"""Model packs: a folder in the layout of DESIGN.md (compatible with Immich's CLIP packs).
+
+Loading a pack reads and checks its JSON files and that its graphs exist; the graphs
+themselves are opened by the encoders (magpie.core.encoders), which check their shapes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from magpie.core.errors import PackError
+
+ResizeMode = Literal["shortest", "squash"]
+RESIZE_MODES: tuple[ResizeMode, ...] = ("shortest", "squash")
+INTERPOLATIONS = ("bicubic", "bilinear", "nearest", "lanczos")
+
+CONFIG_FILE = "config.json"
+VISUAL_MODEL = "visual/model.onnx"
+PREPROCESS_CFG = "visual/preprocess_cfg.json"
+TEXTUAL_MODEL = "textual/model.onnx"
+TOKENIZER_FILE = "textual/tokenizer.json"
+TOKENIZER_CFG = "textual/tokenizer_config.json"
+REQUIRED_FILES = (
+    CONFIG_FILE,
+    VISUAL_MODEL,
+    PREPROCESS_CFG,
+    TEXTUAL_MODEL,
+    TOKENIZER_FILE,
+    TOKENIZER_CFG,
+)
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """How an image becomes the visual graph's input tensor."""
+
+    height: int
+    width: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    interpolation: str = "bicubic"
+    resize_mode: ResizeMode = "shortest"
+
+
+@dataclass(frozen=True)
+class ModelPack:
+    """A checked model pack folder."""
+
+    path: Path
+    name: str
+    embed_dim: int
+    context_length: int
+    preprocess: PreprocessConfig
+    pad_token: str
+    config: dict[str, Any]
+
+    @property
+    def visual_model(self) -> Path:
+        return self.path / VISUAL_MODEL
+
+    @property
+    def textual_model(self) -> Path:
+        return self.path / TEXTUAL_MODEL
+
+    @property
+    def tokenizer_file(self) -> Path:
+        return self.path / TOKENIZER_FILE
+
+    @property
+    def canonicalize_text(self) -> bool:
+        """Immich's packs ask for punctuation-free lower-case text with this flag."""
+        kwargs = self.config.get("text_cfg", {}).get("tokenizer_kwargs") or {}
+        return isinstance(kwargs, dict) and kwargs.get("clean") == "canonicalize"
+
+
+def _read_json(pack_dir: Path, relative: str) -> dict[str, Any]:
+    path = pack_dir / relative
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PackError(f"{path}: file is missing from the model pack") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PackError(f"{path}: cannot read file ({exc})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PackError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise PackError(f"{path}: expected a JSON object, found {type(data).__name__}")
+    return data
+
+
+def _positive_int(value: object, path: Path, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise PackError(f"{path}: '{field}' must be a positive integer, found {value!r}")
+    return value
+
+
+def _triple(value: object, path: Path, field: str) -> tuple[float, float, float]:
+    ok = isinstance(value, list) and len(value) == 3
+    ok = ok and all(isinstance(v, (int, float)) and math.isfinite(v) for v in value)
+    if not ok:
+        raise PackError(f"{path}: '{field}' must be a list of 3 numbers, found {value!r}")
+    return (float(value[0]), float(value[1]), float(value[2]))
+
+
+def parse_preprocess(data: dict[str, Any], path: Path) -> PreprocessConfig:
+    """Validate a preprocess_cfg.json document ("size" may be N or [H, W])."""
+    size = data.get("size")
+    if isinstance(size, list) and len(size) == 2:
+        height = _positive_int(size[0], path, "size")
+        width = _positive_int(size[1], path, "size")
+    elif isinstance(size, list) and len(size) == 1:
+        height = width = _positive_int(size[0], path, "size")
+    else:
+        height = width = _positive_int(size, path, "size")
+    mean = _triple(data.get("mean"), path, "mean")
+    std = _triple(data.get("std"), path, "std")
+    if any(s == 0 for s in std):
+        raise PackError(f"{path}: 'std' must not contain 0")
+    interpolation = str(data.get("interpolation", "bicubic")).lower()
+    if interpolation not in INTERPOLATIONS:
+        raise PackError(
+            f"{path}: unsupported 'interpolation' {interpolation!r} "
+            f"(expected one of {', '.join(INTERPOLATIONS)})"
+        )
+    resize_mode = data.get("resize_mode", "shortest")
+    if resize_mode not in RESIZE_MODES:
+        raise PackError(
+            f"{path}: unsupported 'resize_mode' {resize_mode!r} (expected 'shortest' or 'squash')"
+        )
+    return PreprocessConfig(height, width, mean, std, interpolation, resize_mode)
+
+
+def load_pack(path: str | Path, name: str | None = None) -> ModelPack:
+    """Read and check a pack folder; raise PackError naming the file at fault."""
+    pack_dir = Path(path).expanduser()
+    if not pack_dir.is_dir():
+        raise PackError(f"{pack_dir}: model pack folder does not exist")
+    for relative in REQUIRED_FILES:
+        file = pack_dir / relative
+        if not file.is_file():
+            raise PackError(f"{file}: file is missing from the model pack")
+        if file.suffix == ".onnx" and file.stat().st_size == 0:
+            raise PackError(f"{file}: ONNX file is empty")
+
+    config = _read_json(pack_dir, CONFIG_FILE)
+    config_path = pack_dir / CONFIG_FILE
+    embed_dim = _positive_int(config.get("embed_dim"), config_path, "embed_dim")
+    text_cfg = config.get("text_cfg", {})
+    if not isinstance(text_cfg, dict):
+        raise PackError(f"{config_path}: 'text_cfg' must be an object")
+    context_length = _positive_int(
+        text_cfg.get("context_length", 77), config_path, "text_cfg.context_length"
+    )
+
+    preprocess = parse_preprocess(_read_json(pack_dir, PREPROCESS_CFG), pack_dir / PREPROCESS_CFG)
+
+    tokenizer_cfg = _read_json(pack_dir, TOKENIZER_CFG)
+    pad_token = tokenizer_cfg.get("pad_token")
+    if isinstance(pad_token, dict):  # transformers' AddedToken form {"content": ...}
+        pad_token = pad_token.get("content")
+    if not isinstance(pad_token, str) or not pad_token:
+        raise PackError(f"{pack_dir / TOKENIZER_CFG}: 'pad_token' must be a non-empty string")
+
+    return ModelPack(
+        path=pack_dir.resolve(),
+        name=name or pack_dir.resolve().name,
+        embed_dim=embed_dim,
+        context_length=context_length,
+        preprocess=preprocess,
+        pad_token=pad_token,
+        config=config,
+    )

@@ -1,0 +1,80 @@
+"""Text to token ids with the pack's Hugging Face tokenizer.json."""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+import ftfy
+import numpy as np
+from tokenizers import Tokenizer
+
+from magpie.core.errors import PackError
+
+_WHITESPACE = re.compile(r"\s+")
+_PUNCTUATION = str.maketrans("", "", string.punctuation)
+
+
+def clean_text(text: str, canonicalize: bool = False) -> str:
+    """The clean-up CLIP's own tokenizer applies before BPE (ftfy, HTML entities, spaces)."""
+    text = ftfy.fix_text(text)
+    text = html.unescape(html.unescape(text))
+    text = _WHITESPACE.sub(" ", text).strip()
+    if canonicalize:
+        text = text.translate(_PUNCTUATION).lower()
+    return text
+
+
+@dataclass(frozen=True)
+class TokenBatch:
+    """Token ids and attention mask, right-padded to one length."""
+
+    ids: np.ndarray  # int64 [B, L]
+    attention_mask: np.ndarray  # int64 [B, L]
+
+
+class TextTokenizer:
+    """Wraps a tokenizers.Tokenizer with truncation to the context length and our own padding."""
+
+    def __init__(
+        self,
+        tokenizer_file: Path,
+        pad_token: str,
+        context_length: int,
+        canonicalize: bool = False,
+    ) -> None:
+        try:
+            tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        except Exception as exc:  # tokenizers raises a bare Exception on bad files
+            raise PackError(f"{tokenizer_file}: not a usable tokenizer.json ({exc})") from None
+        pad_id = tokenizer.token_to_id(pad_token)
+        if pad_id is None:
+            raise PackError(
+                f"{tokenizer_file.parent / 'tokenizer_config.json'}: pad token {pad_token!r} "
+                f"is not in the vocabulary of {tokenizer_file.name}"
+            )
+        # Padding is done here (to the longest text or the full context, as the graph
+        # allows); truncation keeps the end-of-text token the post-processor appends.
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(max_length=context_length)
+        self._tokenizer = tokenizer
+        self.pad_id = pad_id
+        self.context_length = context_length
+        self.canonicalize = canonicalize
+
+    def encode(self, texts: list[str], pad_to_context: bool = True) -> TokenBatch:
+        """Tokenise texts; pad to the context length, or only to the longest when allowed."""
+        cleaned = [clean_text(t, self.canonicalize) for t in texts]
+        encodings = self._tokenizer.encode_batch(cleaned)
+        longest = max((len(e.ids) for e in encodings), default=1)
+        length = self.context_length if pad_to_context else max(longest, 1)
+        ids = np.full((len(texts), length), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(texts), length), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            n = len(encoding.ids)
+            ids[row, :n] = encoding.ids
+            mask[row, :n] = 1
+        return TokenBatch(ids, mask)

@@ -1,0 +1,17 @@
+"""The app's icon and stylesheet as Qt objects (files found by magpie.assets)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QIcon
+
+from magpie.assets import resource
+
+
+def app_icon() -> QIcon:
+    path = resource("magpie.svg")
+    return QIcon(str(path)) if path is not None else QIcon()
+
+
+def stylesheet() -> str:
+    path = resource("style.qss")
+    return path.read_text(encoding="utf-8") if path is not None else ""

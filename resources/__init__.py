@@ -1,0 +1,1 @@
+"""Magpie's package data (icon, stylesheet, .desktop entry), installed as `magpie.resources`."""

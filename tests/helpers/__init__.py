@@ -1,0 +1,1 @@
+"""Test helpers: importable by tests and benchmarks; never import test modules or conftest."""
