@@ -339,3 +339,23 @@ def test_browse_newest_first_and_details(engine: Engine, photos: Path):
     assert all(r.fingerprint for r in page)
     details = engine.catalog.details(page[0].file_id)
     assert details["path"] == page[0].path and details["width"] and details["state"] == "indexed"
+
+
+def test_catalog_migrations_run_once_and_in_order(tmp_path, monkeypatch):
+    from magpie.core import catalog as catalog_module
+
+    monkeypatch.setattr(
+        catalog_module,
+        "MIGRATIONS",
+        [
+            ("test-notes", "CREATE TABLE notes (file_id INTEGER, text TEXT)"),
+            ("test-notes-column", "ALTER TABLE notes ADD COLUMN lang TEXT"),
+        ],
+    )
+    path = tmp_path / "catalog.sqlite"
+    first = catalog_module.Catalog(path)
+    first._query("INSERT INTO notes(file_id, text, lang) VALUES (1, 'x', 'en')")
+    first.close()
+    again = catalog_module.Catalog(path)  # a second open must not re-run ALTER TABLE
+    assert again._query("SELECT text, lang FROM notes") == [("x", "en")]
+    again.close()

@@ -68,6 +68,16 @@ CREATE TABLE IF NOT EXISTS embeddings (
 );
 """
 
+# Later additions, in order: (unique name, SQL script). Each runs once per catalog, recorded
+# in meta as 'migration:<name>', inside one transaction with that record, so a feature adds
+# its tables or columns to existing libraries without a rebuild. Append; never edit a step
+# that has shipped.
+MIGRATIONS: list[tuple[str, str]] = []
+
+# Tables whose rows a damaged catalog's recovery copies into the new one (the others are
+# derived and rebuilt). A feature that stores the user's own data (albums...) adds its table.
+RECOVERED_TABLES: list[str] = ["folders", "files", "embeddings", "meta"]
+
 
 # Files lacking a current embedding for a model (the one bound parameter); failed files wait
 # until they change, and offline folders until they return.
@@ -168,12 +178,33 @@ class Catalog:
                     "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)",
                     (str(SCHEMA_VERSION),),
                 )
+                Catalog._migrate(db)
             for table in ("folders", "files", "embeddings", "meta"):
                 db.execute(f"SELECT count(*) FROM {table}").fetchone()  # reads every page
         except BaseException:
             db.close()
             raise
         return db
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection) -> None:
+        done = {
+            key.removeprefix("migration:")
+            for (key,) in db.execute("SELECT key FROM meta WHERE key LIKE 'migration:%'")
+        }
+        for name, script in MIGRATIONS:
+            if name in done:
+                continue
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute("INSERT INTO meta(key, value) VALUES (?, ?)", (f"migration:{name}", "1"))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
 
     def _recover(self, path: Path) -> sqlite3.Connection:
         """Move the damaged file aside (kept, never deleted) and copy what still reads."""
@@ -190,7 +221,7 @@ class Catalog:
         except sqlite3.DatabaseError:
             old = None
         if old is not None:
-            for table in ("folders", "files", "embeddings", "meta"):
+            for table in RECOVERED_TABLES:
                 copied[table] = self._copy_rows(old, db, table)
             old.close()
         # whatever the index held no longer matches: force its rebuild from this catalog
