@@ -30,6 +30,7 @@ from magpie.core.errors import DecodeError
 from magpie.core.imaging import PhotoInfo
 from magpie.core.scanner import fingerprint
 from magpie.core.vectorindex import VectorIndex
+from magpie.core.video import is_video
 
 log = logging.getLogger("magpie.indexer")
 
@@ -44,6 +45,7 @@ class Progress:
     rate: float  # images per second
     eta_s: float | None
     current: str
+    unit: str = "photos"  # or "seconds" (of video: videos go after photos, by their length)
 
 
 @dataclass
@@ -175,7 +177,8 @@ class Indexer:
         control: IndexControl | None = None,
     ) -> IndexRun:
         control = control or IndexControl()
-        pending = self.catalog.pending(self.model_name)
+        # videos are indexed after photos, by magpie.core.video_indexer
+        pending = [p for p in self.catalog.pending(self.model_name) if not is_video(p.path)]
         run = IndexRun()
         total = len(pending)
         if not total:
