@@ -136,15 +136,17 @@ def make_dng(
     width, height = size
     white = 4095
     mosaic = np.empty((height, width), np.uint16)
-    scale = white / 255
-    red, green, blue = (round(c * scale) for c in rgb)
+    # linear light, as a sensor records it (sRGB's curve is undone)
+    red, green, blue = (round(((c / 255) ** 2.2) * white) for c in rgb)
     mosaic[0::2, 0::2] = red
     mosaic[0::2, 1::2] = green
     mosaic[1::2, 0::2] = green
     mosaic[1::2, 1::2] = blue
     tiff = _Tiff()
     raw_strip = tiff.blob(mosaic.tobytes())
-    identity = [(1, 1), (0, 1), (0, 1), (0, 1), (1, 1), (0, 1), (0, 1), (0, 1), (1, 1)]
+    # XYZ (D65) -> linear sRGB: the "camera" sees sRGB primaries, so developing gives back rgb
+    xyz_to_srgb = [3.2406, -1.5372, -0.4986, -0.9689, 1.8758, 0.0415, 0.0557, -0.2040, 1.0570]
+    colour_matrix = [(round(v * 10000), 10000) for v in xyz_to_srgb]
     raw_ifd = tiff.ifd(
         [
             _entry(254, "I", [0]),
@@ -208,7 +210,7 @@ def make_dng(
             _entry(34665, "I", [exif_ifd]),
             _entry(50706, "B", [1, 4, 0, 0]),
             _entry(50708, "A", _ascii(f"{make} {model}".encode())),
-            _entry(50721, "SR", identity),
+            _entry(50721, "SR", colour_matrix),
             _entry(50728, "R", [(1, 1), (1, 1), (1, 1)]),
             _entry(50778, "H", [21]),
         ]
