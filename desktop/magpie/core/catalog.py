@@ -588,6 +588,27 @@ class Catalog:
             return None
         return {"duration": rows[0][0], "codec": rows[0][1], "fps": rows[0][2]}
 
+    def siblings(self, paths: Sequence[str]) -> dict[str, list[tuple[str, int, str | None, bool]]]:
+        """path -> files in its folder with the same name before the extension (itself too):
+        (path, id, fingerprint, indexed). RAW+JPEG pairs and Live Photos are found this way."""
+        out: dict[str, list[tuple[str, int, str | None, bool]]] = {}
+        by_stem: dict[str, list[tuple[str, int, str | None, bool]]] = {}
+        for path in paths:
+            stem = os.path.splitext(path)[0]
+            if stem not in by_stem:
+                prefix = encode_path(stem + ".")
+                rows = self._query(
+                    "SELECT path, id, fingerprint, state FROM files WHERE path >= ? AND path < ?",
+                    (prefix, prefix[:-1] + bytes([prefix[-1] + 1])),
+                )
+                by_stem[stem] = [
+                    (decode_path(r[0]), r[1], r[2], r[3] == "indexed")
+                    for r in rows
+                    if os.path.splitext(decode_path(r[0]))[0] == stem
+                ]
+            out[path] = by_stem[stem]
+        return out
+
     # --- vectors ----------------------------------------------------------------------------
 
     def vectors(self, model: str, dim: int) -> tuple[np.ndarray, np.ndarray]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from magpie.core import imaging, runtime, video
+from magpie.core import imaging, pairs, runtime, video
 from magpie.core.catalog import Catalog, Folder
 from magpie.core.encoders import ClipModel
 from magpie.core.errors import MagpieError, ModelNotFoundError
@@ -48,6 +48,7 @@ class SearchResult:
     file_id: int
     fingerprint: str | None = None  # the thumbnail cache key
     time: float | None = None  # a moment inside a video: where it starts, in seconds
+    companions: tuple[str, ...] = ()  # the same shot's RAW or Live Photo motion (pairs.py)
 
 
 @dataclass
@@ -329,7 +330,11 @@ class Engine:
                 return self.search_vector(self._encode_image(frame), k, **filters)
             return self.search_image(resolved, k, **filters)
         results = self.search_vector(vector, k + 1, **filters)
-        return [r for r in results if r.file_id != row.id][:k]  # type: ignore[union-attr]
+        return [
+            r
+            for r in results
+            if r.file_id != row.id and row.path not in r.companions  # type: ignore[union-attr]
+        ][:k]
 
     def _decode_side(self) -> int:
         return imaging.model_decode_size(self.clip.pack.preprocess)
@@ -353,10 +358,22 @@ class Engine:
         if folder is not None or date_from is not None or date_to is not None:
             where = Path(folder).expanduser().resolve() if folder is not None else None
             allowed = self.catalog.ids_matching(where, date_from, date_to)
-        hits = self.index.search(query, offset + k, allowed)
-        ids, scores = hits.ids[offset:], hits.scores[offset:]
         if threshold is None:
             threshold = self.library.load_settings().score_threshold or None
+        want = fetch = offset + k
+        for _ in range(4):  # a pair folds into one item: fetch more until the page is full
+            hits = self.index.search(query, fetch, allowed)
+            results = self._results(hits.ids, hits.scores, threshold)
+            below = threshold is not None and len(hits.scores) and hits.scores[-1] < threshold
+            if len(results) >= want or len(hits.ids) < fetch or below:
+                break
+            fetch *= 2
+        return results[offset:want]
+
+    def _results(
+        self, ids: np.ndarray, scores: np.ndarray, threshold: float | None
+    ) -> list[SearchResult]:
+        """Index hits as results: moments with their video and time, pairs as one item."""
         if threshold is not None:
             keep = scores >= threshold
             ids, scores = ids[keep], scores[keep]
@@ -372,7 +389,7 @@ class Engine:
             if seconds is not None and print_:
                 print_ = moment_key(print_, seconds)
             results.append(SearchResult(path, float(s), file_id, print_, seconds))
-        return results
+        return pairs.group(results, self.catalog.siblings)
 
     def browse(
         self, offset: int = 0, limit: int = 200, folder: str | Path | None = None
@@ -380,7 +397,8 @@ class Engine:
         """The library without a query: newest photos first (score 0)."""
         where = Path(folder).expanduser().resolve() if folder is not None else None
         rows = self.catalog.newest(self.model_name, offset, limit, where)
-        return [SearchResult(path, 0.0, file_id, print_) for file_id, path, print_ in rows]
+        results = [SearchResult(path, 0.0, file_id, print_) for file_id, path, print_ in rows]
+        return pairs.group(results, self.catalog.siblings, map_companions=False)
 
     def check_int8(self, sample: int = 32) -> Any:
         """Make and check the int8 image tower on `sample` of the library's photos."""
