@@ -237,3 +237,25 @@ def test_cli_search_json_has_time(
     found = json.loads(capsys.readouterr().out)
     assert [round(r["time"], 2) for r in found["results"]] == [7.0, 7.0]
     assert {Path(r["path"]).name for r in found["results"]} == {"clip.mp4", "second.mp4"}
+
+
+def test_long_videos_decode_keyframes_only(clip: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(video, "KEYFRAMES_ONLY_FROM_S", 5)  # the 10 s clip counts as long
+    decoded = []
+    reader = video.MomentReader(clip, on_time=decoded.append)
+    times = [m.seconds for m in reader]
+    assert len(decoded) < 10  # keyframes only, not 120 frames
+    assert times[0] == 0.0 and len(times) >= 1
+
+
+def test_a_stalling_video_keeps_what_it_found(
+    engine: Engine, clip: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(video, "BUDGET_FLOOR_S", 0.0)  # every frame is over budget
+    monkeypatch.setattr(video, "BUDGET_PER_SECOND", 0.0)
+    engine.add_folder(clip.parent)
+    report = engine.update()
+    assert (report.indexed, report.failed) == (1, 0)
+    details = engine.catalog.details(engine.catalog.file_by_path(clip.resolve()).id)
+    assert "too slow" in details["error"]
+    assert len(engine.index) >= 1

@@ -127,21 +127,38 @@ def make_dng(
     make: str = "Magpie",
     model: str = "Test Camera",
     taken: str = "2021:06:15 10:30:00",
+    mosaic: np.ndarray | None = None,
 ) -> Path:
-    """A DNG holding a Bayer (RGGB) mosaic of a solid colour and, if given, a JPEG preview.
+    """A DNG holding a Bayer (RGGB) mosaic of a solid colour (or the given 12-bit mosaic)
+    and, if given, a JPEG preview.
 
     IFD0 is the preview (NewSubFileType 1, JPEG) as cameras write it; the raw mosaic is its
     SubIFD. Without a preview, IFD0 holds a tiny 8x8 RGB thumbnail, as every DNG must.
     """
-    width, height = size
+    if mosaic is None:
+        width, height = size
+        # linear light, as a sensor records it (sRGB's curve is undone), 12 bits
+        red, green, blue = (round(((c / 255) ** 2.2) * 4095) for c in rgb)
+        mosaic = np.empty((height, width), np.uint16)
+        mosaic[0::2, 0::2] = red
+        mosaic[0::2, 1::2] = green
+        mosaic[1::2, 0::2] = green
+        mosaic[1::2, 1::2] = blue
+    return _write_dng(path, mosaic, preview, orientation, make, model, taken, rgb)
+
+
+def _write_dng(
+    path: Path,
+    mosaic: np.ndarray,
+    preview: Image.Image | None,
+    orientation: int,
+    make: str,
+    model: str,
+    taken: str,
+    thumb_rgb: tuple[int, int, int] = (128, 128, 128),
+) -> Path:
+    height, width = mosaic.shape
     white = 4095
-    mosaic = np.empty((height, width), np.uint16)
-    # linear light, as a sensor records it (sRGB's curve is undone)
-    red, green, blue = (round(((c / 255) ** 2.2) * white) for c in rgb)
-    mosaic[0::2, 0::2] = red
-    mosaic[0::2, 1::2] = green
-    mosaic[1::2, 0::2] = green
-    mosaic[1::2, 1::2] = blue
     tiff = _Tiff()
     raw_strip = tiff.blob(mosaic.tobytes())
     # XYZ (D65) -> linear sRGB: the "camera" sees sRGB primaries, so developing gives back rgb
@@ -185,7 +202,7 @@ def make_dng(
         ]
     else:
         thumb = np.empty((8, 8, 3), np.uint8)
-        thumb[:] = rgb
+        thumb[:] = thumb_rgb
         image_entries = [
             _entry(254, "I", [1]),
             _entry(256, "I", [8]),

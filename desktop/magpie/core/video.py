@@ -241,7 +241,7 @@ class MomentReader:
                 return
             if self.on_time is not None:
                 self.on_time(seconds)
-            if time.monotonic() - started > budget:
+            if count and time.monotonic() - started > budget:
                 self.warning = f"decoding too slow; indexed the first {seconds:.0f} s"
                 log.warning("%s: %s", self.path, self.warning)
                 break
