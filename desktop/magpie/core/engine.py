@@ -263,7 +263,7 @@ class Engine:
         indexer = Indexer(self.catalog, self.clip.image, self.model_name, index, self.thumbnails)
         run = indexer.run(progress=progress, control=control)
         report.indexed, report.failed = run.indexed, run.failed
-        if not run.cancelled:  # videos after photos, under the same control
+        if indexer.videos_pending and not run.cancelled:  # videos after photos, same control
             videos = VideoIndexer(
                 self.catalog, self.clip.image, self.model_name, index, self.thumbnails
             ).run(progress=progress, control=control)

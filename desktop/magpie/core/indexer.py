@@ -147,6 +147,7 @@ class Indexer:
         self.workers = workers or max(1, min(4, os.cpu_count() or 1))
         cfg = encoder.pack.preprocess
         self._decode_side = max(imaging.model_decode_size(cfg), THUMBNAIL_SIZE)
+        self.videos_pending = 0  # seen by run(), left for the video indexer
 
     def _decode(self, item: PendingFile) -> _Decoded:
         """Runs in the pool: one read gives tensor, thumbnail and metadata."""
@@ -178,7 +179,9 @@ class Indexer:
     ) -> IndexRun:
         control = control or IndexControl()
         # videos are indexed after photos, by magpie.core.video_indexer
-        pending = [p for p in self.catalog.pending(self.model_name) if not is_video(p.path)]
+        everything = self.catalog.pending(self.model_name)
+        pending = [p for p in everything if not is_video(p.path)]
+        self.videos_pending = len(everything) - len(pending)
         run = IndexRun()
         total = len(pending)
         if not total:
