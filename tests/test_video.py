@@ -259,3 +259,23 @@ def test_a_stalling_video_keeps_what_it_found(
     details = engine.catalog.details(engine.catalog.file_by_path(clip.resolve()).id)
     assert "too slow" in details["error"]
     assert len(engine.index) >= 1
+
+
+def test_an_unexpected_decoder_error_fails_one_video_only(
+    engine: Engine, clip: Path, monkeypatch: pytest.MonkeyPatch
+):
+    make_video(clip.parent / "odd.mp4", [(RED, 1)])
+    original = video._to_image
+
+    def picky(frame: object, short_side: int):
+        if frame.width == 160 and getattr(picky, "armed", True):  # the first video it sees
+            picky.armed = False
+            raise ValueError("unsupported pixel layout")
+        return original(frame, short_side)
+
+    monkeypatch.setattr(video, "_to_image", picky)
+    engine.add_folder(clip.parent)
+    report = engine.update()
+    assert (report.indexed, report.failed) == (1, 1)
+    (failure,) = engine.status()["failed"]
+    assert "unsupported pixel layout" in failure["error"]

@@ -93,6 +93,9 @@ class VideoIndexer:
                 self._fail(item, "not enough memory to decode this video", run)
             except OSError as exc:
                 self._fail(item, f"cannot read file ({exc.strerror or exc})", run)
+            except Exception as exc:  # FFmpeg through PyAV: one odd file must not stop the rest
+                log.warning("%s: unexpected error while indexing", item.path, exc_info=True)
+                self._fail(item, f"cannot read this video ({exc})", run)
             finished += lengths[item.id]
             report(item.path, 0.0)
         run.seconds = time.monotonic() - started
