@@ -156,3 +156,12 @@ def test_player_starts_at_the_moment(tmp_path: Path, monkeypatch: pytest.MonkeyP
     while not record.exists() and time.monotonic() < deadline:
         qtbot.wait(50)
     assert record.read_text().split() == ["--start=7.000", "/v/clip.mp4"]
+
+
+def test_progress_reads_in_video_time(window: MainWindow):
+    from magpie.core.indexer import Progress
+
+    window._progress(Progress(65, 200, 0, 2.0, 300.0, "clip.mp4", "seconds"))
+    assert window.progress_label.text() == "Indexing videos: 1:05 of 3:20 · 5 min left"
+    window._progress(Progress(3, 7, 0, 2.0, None, "a.jpg"))
+    assert window.progress_label.text().startswith("Indexing 3 of 7")
