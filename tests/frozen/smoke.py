@@ -22,6 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from tests.helpers.media import make_dng, make_video  # noqa: E402
 from tests.helpers.packs import COLOURS, make_colour_pack, solid_image  # noqa: E402
 
 BUNDLE = REPO / "dist" / "Magpie"
@@ -96,6 +97,30 @@ def main() -> None:
     search = run([*common, "search", "red", "--json"])
     top = json.loads(search.stdout)["results"][0]["path"] if search.returncode == 0 else ""
     check(top.endswith("red.jpg"), "search finds the red photo first", search.stderr)
+
+    # videos (PyAV's FFmpeg) and RAW (rawpy's LibRaw) must be inside the bundle too
+    media = work / "media"
+    make_video(media / "clip.mp4", [(COLOURS["black"], 2), (COLOURS["yellow"], 2)])
+    make_dng(media / "shot.dng", COLOURS["white"])
+    index = run([*common, "index", str(media), "--json"])
+    check(
+        index.returncode == 0 and json.loads(index.stdout)["indexed"] == 2,
+        "index a video and a RAW",
+        index.stderr,
+    )
+    found = {
+        word: json.loads(
+            run([*common, "search", word, "-k", "1", "--folder", str(media), "--json"]).stdout
+        )["results"][0]
+        for word in ("yellow", "white")
+    }
+    check(
+        found["yellow"]["path"].endswith("clip.mp4")
+        and found["yellow"].get("time") == 2.0
+        and found["white"]["path"].endswith("shot.dng"),
+        "search finds the video's moment and the RAW",
+        json.dumps(found),
+    )
 
     log = library / "logs" / "magpie.log"
     before = log.read_text() if log.exists() else ""

@@ -83,7 +83,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
     if not args.image.is_file():
         raise MagpieError(f"{args.image}: no such image file")
     with open_engine(args) as engine:
-        print_results(args, engine.similar(args.image, args.k, **_filters(args)))
+        print_results(args, engine.similar(args.image, args.k, time=args.time, **_filters(args)))
     return 0
 
 

@@ -98,6 +98,8 @@ def stderr_progress(args: argparse.Namespace) -> Callable[[Any], None]:
     def report(p: Any) -> None:
         eta = f", {p.eta_s:.0f} s left" if p.eta_s is not None else ""
         detail = f"{p.done}/{p.total} at {p.rate:.1f}/s{eta}"
+        if getattr(p, "unit", "photos") == "seconds":
+            detail = f"videos: {p.done}/{p.total} s of footage at {p.rate:.1f} s/s{eta}"
         if bar.tty:
             bar.stream.write(f"\rindexing {detail} {Path(p.current).name[:40]:<40}")
             bar.stream.flush()
@@ -110,6 +112,26 @@ def stderr_progress(args: argparse.Namespace) -> Callable[[Any], None]:
 def print_results(args: argparse.Namespace, results: list[Any]) -> None:
     emit(
         args,
-        {"results": [{"path": r.path, "score": round(r.score, 6)} for r in results]},
-        lambda: "\n".join(f"{r.score:.3f}  {r.path}" for r in results) or "no results",
+        {"results": [_result_json(r) for r in results]},
+        lambda: (
+            "\n".join(f"{r.score:.3f}  {r.path}{_moment_text(r)}" for r in results) or "no results"
+        ),
     )
+
+
+def _result_json(result: Any) -> dict[str, Any]:
+    """path and score; a moment in a video adds its time, a pair its companions."""
+    document: dict[str, Any] = {"path": result.path, "score": round(result.score, 6)}
+    if getattr(result, "time", None) is not None:
+        document["time"] = round(result.time, 3)
+    if getattr(result, "companions", ()):
+        document["companions"] = list(result.companions)
+    return document
+
+
+def _moment_text(result: Any) -> str:
+    seconds = getattr(result, "time", None)
+    if seconds is None:
+        return ""
+    minutes, rest = divmod(seconds, 60)
+    return f"  at {int(minutes)}:{rest:05.2f}"

@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     similar = command("similar", "find photos like an image (inside or outside the library)")
     similar.add_argument("image", type=Path)
+    similar.add_argument(
+        "--time", type=float, metavar="SECONDS", help="IMAGE is a video: its frame at SECONDS"
+    )
     _add_result_options(similar)
 
     command("status", "counts, folders, model, device, files that failed and why")

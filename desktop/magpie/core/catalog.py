@@ -72,11 +72,40 @@ CREATE TABLE IF NOT EXISTS embeddings (
 # in meta as 'migration:<name>', inside one transaction with that record, so a feature adds
 # its tables or columns to existing libraries without a rebuild. Append; never edit a step
 # that has shipped.
-MIGRATIONS: list[tuple[str, str]] = []
+MIGRATIONS: list[tuple[str, str]] = [
+    # Videos (magpie.core.video): each moment has its own vector, in the index under
+    # MOMENT_ID_BASE + moment id; ids are never reused (AUTOINCREMENT), so a stale vector can
+    # never name another moment. No foreign key: moments of removed files are dropped by
+    # drop_orphan_moments(), which returns their vector ids for the index.
+    (
+        "video_moments",
+        """
+        CREATE TABLE IF NOT EXISTS moments (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            file_id INTEGER NOT NULL,
+            model TEXT NOT NULL,
+            seconds REAL NOT NULL,
+            vector BLOB NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS moments_file ON moments(file_id, model);
+        CREATE TABLE IF NOT EXISTS videos (
+            file_id INTEGER PRIMARY KEY,
+            duration REAL NOT NULL,
+            codec TEXT NOT NULL,
+            fps REAL
+        );
+        """,
+    ),
+]
+
+# Vector ids at or above this are video moments (MOMENT_ID_BASE + moments.id); below, file ids.
+MOMENT_ID_BASE = 1 << 48
 
 # Tables whose rows a damaged catalog's recovery copies into the new one (the others are
 # derived and rebuilt). A feature that stores the user's own data (albums...) adds its table.
 RECOVERED_TABLES: list[str] = ["folders", "files", "embeddings", "meta"]
+# moments and videos: derived, but a video's embeddings row says "indexed", so they go with it
+RECOVERED_TABLES += ["moments", "videos"]
 
 
 # Files lacking a current embedding for a model (the one bound parameter); failed files wait
@@ -431,36 +460,7 @@ class Catalog:
         now = time.time()
         with self.transaction() as db:
             for item in done:
-                info = item.info
-                db.execute(
-                    "INSERT OR REPLACE INTO embeddings"
-                    "(file_id, model, vector, source_size, source_mtime_ns) VALUES (?, ?, ?, ?, ?)",
-                    (
-                        item.file_id,
-                        model,
-                        item.vector.astype(np.float16).tobytes(),
-                        item.size,
-                        item.mtime_ns,
-                    ),
-                )
-                db.execute(
-                    "UPDATE files SET state = 'indexed', error = NULL, fingerprint = ?, "
-                    "width = ?, height = ?, taken_at = ?, camera = ?, gps_lat = ?, gps_lon = ?, "
-                    "size = ?, mtime_ns = ?, updated_at = ? WHERE id = ?",
-                    (
-                        item.fingerprint,
-                        info.width,
-                        info.height,
-                        info.taken_at,
-                        info.camera,
-                        info.gps_lat,
-                        info.gps_lon,
-                        item.size,  # as read: a file replaced since the scan is not
-                        item.mtime_ns,  # embedded twice
-                        now,
-                        item.file_id,
-                    ),
-                )
+                self._store_embedded(db, model, item, now)
             db.executemany(
                 "UPDATE files SET state = 'failed', error = ?, updated_at = ? WHERE id = ?",
                 [(error, now, file_id) for file_id, error in failed],
@@ -468,12 +468,157 @@ class Catalog:
             if done:
                 self._bump(db, f"generation:{model}")
 
+    @staticmethod
+    def _store_embedded(db: sqlite3.Connection, model: str, item: Embedded, now: float) -> None:
+        info = item.info
+        db.execute(
+            "INSERT OR REPLACE INTO embeddings"
+            "(file_id, model, vector, source_size, source_mtime_ns) VALUES (?, ?, ?, ?, ?)",
+            (
+                item.file_id,
+                model,
+                item.vector.astype(np.float16).tobytes(),
+                item.size,
+                item.mtime_ns,
+            ),
+        )
+        db.execute(
+            "UPDATE files SET state = 'indexed', error = NULL, fingerprint = ?, "
+            "width = ?, height = ?, taken_at = ?, camera = ?, gps_lat = ?, gps_lon = ?, "
+            "size = ?, mtime_ns = ?, updated_at = ? WHERE id = ?",
+            (
+                item.fingerprint,
+                info.width,
+                info.height,
+                info.taken_at,
+                info.camera,
+                info.gps_lat,
+                info.gps_lon,
+                item.size,  # as read: a file replaced since the scan is not
+                item.mtime_ns,  # embedded twice
+                now,
+                item.file_id,
+            ),
+        )
+
+    # --- videos: one vector per moment --------------------------------------------------------
+
+    def commit_video(
+        self,
+        model: str,
+        item: Embedded,
+        moments: Sequence[tuple[float, np.ndarray]],
+        duration: float,
+        codec: str,
+        fps: float | None,
+        note: str | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One video in one transaction: the file's row (first frame, as a photo's), its
+        moments and details. Returns (vector ids it replaced, its new vector ids)."""
+        now = time.time()
+        with self.transaction() as db:
+            old = [
+                r[0]
+                for r in db.execute(
+                    "SELECT id FROM moments WHERE file_id = ? AND model = ?", (item.file_id, model)
+                )
+            ]
+            db.execute("DELETE FROM moments WHERE file_id = ? AND model = ?", (item.file_id, model))
+            self._store_embedded(db, model, item, now)
+            if note:  # indexed, but only in part (damaged part-way): the details say why
+                db.execute("UPDATE files SET error = ? WHERE id = ?", (note, item.file_id))
+            new = [
+                db.execute(
+                    "INSERT INTO moments(file_id, model, seconds, vector) VALUES (?, ?, ?, ?)",
+                    (item.file_id, model, seconds, vector.astype(np.float16).tobytes()),
+                ).lastrowid
+                for seconds, vector in moments
+            ]
+            db.execute(
+                "INSERT OR REPLACE INTO videos(file_id, duration, codec, fps) VALUES (?, ?, ?, ?)",
+                (item.file_id, duration, codec, fps),
+            )
+            self._bump(db, f"generation:{model}")
+        return (
+            np.asarray(old, dtype=np.int64) + MOMENT_ID_BASE,
+            np.asarray(new, dtype=np.int64) + MOMENT_ID_BASE,
+        )
+
+    def moments_for(self, vector_ids: Sequence[int]) -> dict[int, tuple[int, float]]:
+        """Moment vector id -> (file id, seconds); other ids are left out."""
+        wanted = [i - MOMENT_ID_BASE for i in vector_ids if i >= MOMENT_ID_BASE]
+        out: dict[int, tuple[int, float]] = {}
+        for start in range(0, len(wanted), 900):
+            chunk = wanted[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id, file_id, seconds FROM moments WHERE id IN ({marks})"
+            for moment_id, file_id, seconds in self._query(sql, chunk):
+                out[moment_id + MOMENT_ID_BASE] = (file_id, seconds)
+        return out
+
+    def moment_vector(
+        self, file_id: int, model: str, seconds: float
+    ) -> tuple[int, np.ndarray] | None:
+        """The moment of a video nearest `seconds`: (vector id, vector)."""
+        rows = self._query(
+            "SELECT id, vector FROM moments WHERE file_id = ? AND model = ? "
+            "ORDER BY abs(seconds - ?) LIMIT 1",
+            (file_id, model, seconds),
+        )
+        if not rows:
+            return None
+        vector = np.frombuffer(rows[0][1], dtype=np.float16).astype(np.float32)
+        return rows[0][0] + MOMENT_ID_BASE, vector
+
+    def drop_orphan_moments(self) -> np.ndarray:
+        """Forget moments and video details of files no longer in the catalog; returns the
+        moments' vector ids (for the index)."""
+        with self.transaction() as db:
+            rows = db.execute(
+                "SELECT id FROM moments WHERE file_id NOT IN (SELECT id FROM files)"
+            ).fetchall()
+            if rows:
+                db.execute("DELETE FROM moments WHERE file_id NOT IN (SELECT id FROM files)")
+            db.execute("DELETE FROM videos WHERE file_id NOT IN (SELECT id FROM files)")
+        return np.asarray([r[0] for r in rows], dtype=np.int64) + MOMENT_ID_BASE
+
+    def video_details(self, file_id: int) -> dict[str, object] | None:
+        rows = self._query("SELECT duration, codec, fps FROM videos WHERE file_id = ?", (file_id,))
+        if not rows:
+            return None
+        return {"duration": rows[0][0], "codec": rows[0][1], "fps": rows[0][2]}
+
+    def siblings(self, paths: Sequence[str]) -> dict[str, list[tuple[str, int, str | None, bool]]]:
+        """path -> files in its folder with the same name before the extension (itself too):
+        (path, id, fingerprint, indexed). RAW+JPEG pairs and Live Photos are found this way."""
+        out: dict[str, list[tuple[str, int, str | None, bool]]] = {}
+        by_stem: dict[str, list[tuple[str, int, str | None, bool]]] = {}
+        for path in paths:
+            stem = os.path.splitext(path)[0]
+            if stem not in by_stem:
+                prefix = encode_path(stem + ".")
+                rows = self._query(
+                    "SELECT path, id, fingerprint, state FROM files WHERE path >= ? AND path < ?",
+                    (prefix, prefix[:-1] + bytes([prefix[-1] + 1])),
+                )
+                by_stem[stem] = [
+                    (decode_path(r[0]), r[1], r[2], r[3] == "indexed")
+                    for r in rows
+                    if os.path.splitext(decode_path(r[0]))[0] == stem
+                ]
+            out[path] = by_stem[stem]
+        return out
+
     # --- vectors ----------------------------------------------------------------------------
 
     def vectors(self, model: str, dim: int) -> tuple[np.ndarray, np.ndarray]:
-        """All (ids, float32 vectors) of a model, for (re)building the index."""
+        """All (ids, float32 vectors) of a model, for (re)building the index: photos by file
+        id, video moments by MOMENT_ID_BASE + moment id (a video's file row is not searched)."""
         rows = self._query(
-            "SELECT file_id, vector FROM embeddings WHERE model = ? ORDER BY file_id", (model,)
+            "SELECT file_id, vector FROM embeddings WHERE model = ? "
+            "AND file_id NOT IN (SELECT file_id FROM videos) "
+            "UNION ALL SELECT id + ?, vector FROM moments WHERE model = ? ORDER BY 1",
+            (model, MOMENT_ID_BASE, model),
         )
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         matrix = np.empty((len(rows), dim), dtype=np.float32)
@@ -536,6 +681,7 @@ class Catalog:
             return None
         values = dict(zip(keys, rows[0], strict=True))
         values["path"] = decode_path(rows[0][0])
+        values.update(self.video_details(file_id) or {})
         return values
 
     def ids_matching(
@@ -556,6 +702,12 @@ class Catalog:
             args.append(date_to)
         where = " AND ".join(clauses) or "1"
         rows = self._query(f"SELECT id FROM files WHERE {where}", args)
+        # the moments of matching videos match too
+        rows += self._query(
+            f"SELECT id + {MOMENT_ID_BASE} FROM moments WHERE file_id IN "
+            f"(SELECT id FROM files WHERE {where})",
+            args,
+        )
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def ids_in_folder(self, folder_id: int) -> np.ndarray:

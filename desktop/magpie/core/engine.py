@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from magpie.core import imaging, runtime
+from magpie.core import imaging, pairs, runtime, video
 from magpie.core.catalog import Catalog, Folder
 from magpie.core.encoders import ClipModel
 from magpie.core.errors import MagpieError, ModelNotFoundError
@@ -30,6 +30,8 @@ from magpie.core.library import Library
 from magpie.core.pack_store import resolve_model
 from magpie.core.scanner import ScanReport, scan
 from magpie.core.vectorindex import VectorIndex
+from magpie.core.video import is_video, moment_key
+from magpie.core.video_indexer import VideoIndexer
 from magpie.core.watcher import WATCH_MODES, FolderWatcher, WatchedRoot
 
 log = logging.getLogger("magpie.engine")
@@ -45,6 +47,8 @@ class SearchResult:
     score: float
     file_id: int
     fingerprint: str | None = None  # the thumbnail cache key
+    time: float | None = None  # a moment inside a video: where it starts, in seconds
+    companions: tuple[str, ...] = ()  # the same shot's RAW or Live Photo motion (pairs.py)
 
 
 @dataclass
@@ -219,8 +223,10 @@ class Engine:
             raise MagpieError(f"{path}: not a watched folder")
         ids = self.catalog.ids_in_folder(folder.id)
         count = self.catalog.remove_folder(folder.id)
+        gone_moments = self.catalog.drop_orphan_moments()
         if self._index is not None:
             self._index.remove(ids)
+            self._index.remove(gone_moments)
         return count
 
     def set_watch_mode(self, path: str | Path, mode: str) -> None:
@@ -253,9 +259,16 @@ class Engine:
         report.deferred, report.offline = scanned.deferred, scanned.offline
         index = self.index
         index.remove(np.array(scanned.removed_ids, dtype=np.int64))
+        index.remove(self.catalog.drop_orphan_moments())
         indexer = Indexer(self.catalog, self.clip.image, self.model_name, index, self.thumbnails)
         run = indexer.run(progress=progress, control=control)
         report.indexed, report.failed = run.indexed, run.failed
+        if indexer.videos_pending and not run.cancelled:  # videos after photos, same control
+            videos = VideoIndexer(
+                self.catalog, self.clip.image, self.model_name, index, self.thumbnails
+            ).run(progress=progress, control=control)
+            report.indexed += videos.indexed
+            report.failed += videos.failed
         if index.needs_approximate():
             ids, vectors = self.catalog.vectors(self.model_name, self.clip.dim)
             index.build_approximate(ids, vectors)
@@ -294,15 +307,41 @@ class Engine:
         )
         return self.search_vector(vectors.mean(axis=0), k, **filters)
 
-    def similar(self, path: str | Path, k: int = 50, **filters: Any) -> list[SearchResult]:
-        """Photos like this one: its stored vector if it is in the library, else it is encoded."""
+    def similar(
+        self, path: str | Path, k: int = 50, time: float | None = None, **filters: Any
+    ) -> list[SearchResult]:
+        """Photos like this one: its stored vector if it is in the library, else it is encoded.
+
+        time: a moment of a video (its frame there); the other moments of it stay in the results.
+        """
         resolved = Path(path).expanduser().resolve()
         row = self.catalog.file_by_path(resolved)
+        if row is not None and time is not None:
+            found = self.catalog.moment_vector(row.id, self.model_name, time)
+            if found is not None:
+                query_id, vector = found
+                own = self.catalog.moments_for([query_id])[query_id][1]
+                results = self.search_vector(vector, k + 1, **filters)
+                return [r for r in results if not (r.file_id == row.id and r.time == own)][:k]
         vector = self.catalog.vector(row.id, self.model_name) if row else None
         if vector is None:
+            if is_video(resolved):
+                frame = video.frame_at(resolved, time or 0.0, self._decode_side())
+                return self.search_vector(self._encode_image(frame), k, **filters)
             return self.search_image(resolved, k, **filters)
         results = self.search_vector(vector, k + 1, **filters)
-        return [r for r in results if r.file_id != row.id][:k]  # type: ignore[union-attr]
+        return [
+            r
+            for r in results
+            if r.file_id != row.id and row.path not in r.companions  # type: ignore[union-attr]
+        ][:k]
+
+    def _decode_side(self) -> int:
+        return imaging.model_decode_size(self.clip.pack.preprocess)
+
+    def _encode_image(self, image: imaging.Image.Image) -> np.ndarray:
+        tensor = imaging.to_model_input(image, self.clip.pack.preprocess)
+        return self.clip.image.encode(tensor[None])[0]
 
     def search_vector(
         self,
@@ -319,19 +358,38 @@ class Engine:
         if folder is not None or date_from is not None or date_to is not None:
             where = Path(folder).expanduser().resolve() if folder is not None else None
             allowed = self.catalog.ids_matching(where, date_from, date_to)
-        hits = self.index.search(query, offset + k, allowed)
-        ids, scores = hits.ids[offset:], hits.scores[offset:]
         if threshold is None:
             threshold = self.library.load_settings().score_threshold or None
+        want = fetch = offset + k
+        for _ in range(4):  # a pair folds into one item: fetch more until the page is full
+            hits = self.index.search(query, fetch, allowed)
+            results = self._results(hits.ids, hits.scores, threshold)
+            below = threshold is not None and len(hits.scores) and hits.scores[-1] < threshold
+            if len(results) >= want or len(hits.ids) < fetch or below:
+                break
+            fetch *= 2
+        return results[offset:want]
+
+    def _results(
+        self, ids: np.ndarray, scores: np.ndarray, threshold: float | None
+    ) -> list[SearchResult]:
+        """Index hits as results: moments with their video and time, pairs as one item."""
         if threshold is not None:
             keep = scores >= threshold
             ids, scores = ids[keep], scores[keep]
-        known = self.catalog.describe(ids.tolist())
-        return [
-            SearchResult(known[i][0], float(s), int(i), known[i][1])
-            for i, s in zip(ids.tolist(), scores.tolist(), strict=True)
-            if i in known
-        ]
+        moments = self.catalog.moments_for(ids.tolist())  # vector id -> (file id, seconds)
+        file_ids = [moments[i][0] if i in moments else i for i in ids.tolist()]
+        known = self.catalog.describe(file_ids)
+        results = []
+        for i, file_id, s in zip(ids.tolist(), file_ids, scores.tolist(), strict=True):
+            if file_id not in known:
+                continue
+            path, print_ = known[file_id]
+            seconds = moments[i][1] if i in moments else None
+            if seconds is not None and print_:
+                print_ = moment_key(print_, seconds)
+            results.append(SearchResult(path, float(s), file_id, print_, seconds))
+        return pairs.group(results, self.catalog.siblings)
 
     def browse(
         self, offset: int = 0, limit: int = 200, folder: str | Path | None = None
@@ -339,7 +397,8 @@ class Engine:
         """The library without a query: newest photos first (score 0)."""
         where = Path(folder).expanduser().resolve() if folder is not None else None
         rows = self.catalog.newest(self.model_name, offset, limit, where)
-        return [SearchResult(path, 0.0, file_id, print_) for file_id, path, print_ in rows]
+        results = [SearchResult(path, 0.0, file_id, print_) for file_id, path, print_ in rows]
+        return pairs.group(results, self.catalog.siblings, map_companions=False)
 
     def check_int8(self, sample: int = 32) -> Any:
         """Make and check the int8 image tower on `sample` of the library's photos."""

@@ -58,6 +58,34 @@ SUPPORTED_SUFFIXES = frozenset(
         ".avif",
     }
 )
+# Camera RAW files, read through LibRaw (magpie.core.raw)
+RAW_SUFFIXES = frozenset(
+    {
+        ".cr2",
+        ".cr3",
+        ".crw",
+        ".nef",
+        ".nrw",
+        ".arw",
+        ".srf",
+        ".sr2",
+        ".dng",
+        ".raf",
+        ".orf",
+        ".rw2",
+        ".rwl",
+        ".pef",
+        ".srw",
+        ".x3f",
+        ".3fr",
+        ".iiq",
+        ".erf",
+        ".kdc",
+        ".mrw",
+        ".mos",
+    }
+)
+SUPPORTED_SUFFIXES = SUPPORTED_SUFFIXES | RAW_SUFFIXES
 
 _RESAMPLING = {
     "bicubic": Image.Resampling.BICUBIC,
@@ -184,6 +212,10 @@ class DecodedPhoto:
 def decode_photo(source: ImageSource, min_short_side: int = 0) -> DecodedPhoto:
     """decode_image() plus the picture's metadata (full size, date taken, camera, GPS)."""
     if isinstance(source, (str, Path)):
+        if Path(source).suffix.lower() in RAW_SUFFIXES:
+            from magpie.core.raw import decode_raw  # imports this module
+
+            return decode_raw(source, min_short_side)
         with _open_file(Path(source)) as fp:
             return _decode_photo(fp, str(source), min_short_side)
     if isinstance(source, bytes):

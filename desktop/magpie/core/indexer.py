@@ -30,6 +30,7 @@ from magpie.core.errors import DecodeError
 from magpie.core.imaging import PhotoInfo
 from magpie.core.scanner import fingerprint
 from magpie.core.vectorindex import VectorIndex
+from magpie.core.video import is_video
 
 log = logging.getLogger("magpie.indexer")
 
@@ -44,6 +45,7 @@ class Progress:
     rate: float  # images per second
     eta_s: float | None
     current: str
+    unit: str = "photos"  # or "seconds" (of video: videos go after photos, by their length)
 
 
 @dataclass
@@ -145,6 +147,7 @@ class Indexer:
         self.workers = workers or max(1, min(4, os.cpu_count() or 1))
         cfg = encoder.pack.preprocess
         self._decode_side = max(imaging.model_decode_size(cfg), THUMBNAIL_SIZE)
+        self.videos_pending = 0  # seen by run(), left for the video indexer
 
     def _decode(self, item: PendingFile) -> _Decoded:
         """Runs in the pool: one read gives tensor, thumbnail and metadata."""
@@ -175,7 +178,10 @@ class Indexer:
         control: IndexControl | None = None,
     ) -> IndexRun:
         control = control or IndexControl()
-        pending = self.catalog.pending(self.model_name)
+        # videos are indexed after photos, by magpie.core.video_indexer
+        everything = self.catalog.pending(self.model_name)
+        pending = [p for p in everything if not is_video(p.path)]
+        self.videos_pending = len(everything) - len(pending)
         run = IndexRun()
         total = len(pending)
         if not total:

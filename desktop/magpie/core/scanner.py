@@ -21,6 +21,9 @@ from pathlib import Path
 
 from magpie.core.catalog import Catalog, FileRow, Folder
 from magpie.core.imaging import SUPPORTED_SUFFIXES
+from magpie.core.video import VIDEO_SUFFIXES
+
+INDEXED_SUFFIXES = SUPPORTED_SUFFIXES | VIDEO_SUFFIXES
 
 log = logging.getLogger("magpie.scanner")
 
@@ -88,7 +91,7 @@ def walk_photos(root: Path, exclude: tuple[Path, ...] = ()) -> Iterator[DiskFile
                     continue
                 if entry.name.startswith("."):
                     continue
-                if os.path.splitext(entry.name)[1].lower() not in SUPPORTED_SUFFIXES:
+                if os.path.splitext(entry.name)[1].lower() not in INDEXED_SUFFIXES:
                     continue
                 info = entry.stat(follow_symlinks=False)
             except OSError:

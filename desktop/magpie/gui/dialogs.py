@@ -34,8 +34,9 @@ from PySide6.QtWidgets import (
 from magpie.core.errors import MagpieError
 from magpie.core.library import Library
 from magpie.core.pack_store import installed_packs
-from magpie.gui.item_models import FileIdRole, PathRole, ResultsModel
+from magpie.gui.item_models import FileIdRole, PathRole, ResultsModel, TimeRole
 from magpie.gui.thumbnails import load_qimage
+from magpie.gui.video_preview import add_play_button, video_details
 
 PREVIEW_SIZE = 1600
 
@@ -61,6 +62,7 @@ def _format_details(details: dict[str, Any]) -> str:
         lines.append(str(details["camera"]))
     if details.get("gps_lat") is not None:
         lines.append(f"GPS {details['gps_lat']:.5f}, {details['gps_lon']:.5f}")
+    lines += video_details(details)
     return "\n".join(lines)
 
 
@@ -83,6 +85,7 @@ class PreviewDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.picture, 1)
         layout.addWidget(self.info)
+        self.play = add_play_button(self, layout)
         self._pixmap = QPixmap()
         self.resize(1000, 760)
         self.show_row(row)
@@ -93,6 +96,8 @@ class PreviewDialog(QDialog):
         self.row = row
         index = self.model.index(row)
         path, file_id = index.data(PathRole), index.data(FileIdRole)
+        seconds = index.data(TimeRole)
+        self.play.show_for(path, seconds)
         self.setWindowTitle(Path(path).name)
         self.picture.setText("Loading…")
         self._pixmap = QPixmap()
@@ -100,7 +105,7 @@ class PreviewDialog(QDialog):
         relay = self.relay
 
         def load() -> None:  # worker: decode and read the catalog off the GUI thread
-            relay.image.emit(path, load_qimage(path, None, None, PREVIEW_SIZE))
+            relay.image.emit(path, load_qimage(path, None, None, PREVIEW_SIZE, seconds))
             engine = self.host.engine
             details = engine.catalog.details(file_id) if engine is not None else None
             if details:

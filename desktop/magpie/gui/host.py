@@ -34,6 +34,7 @@ class Query:
     images: tuple[tuple[str, str | bytes], ...] = ()  # (label, path or encoded image)
     similar_to: str | None = None
     folder: str | None = None
+    similar_time: float | None = None  # similar_to is a video: its frame at this time
 
     @property
     def empty(self) -> bool:
@@ -290,7 +291,9 @@ class EngineHost(QObject):
         filters: dict[str, Any] = {"offset": offset, "folder": query.folder}
         threshold = settings.score_threshold or None
         if query.similar_to:
-            results = engine.similar(query.similar_to, limit, threshold=threshold, **filters)
+            results = engine.similar(
+                query.similar_to, limit, time=query.similar_time, threshold=threshold, **filters
+            )
         elif query.images:
             sources = [source for _label, source in query.images]
             results = engine.search_images(sources, limit, threshold=threshold, **filters)

@@ -23,6 +23,14 @@ PathRole = Qt.ItemDataRole.UserRole + 1
 ScoreRole = Qt.ItemDataRole.UserRole + 2
 FileIdRole = Qt.ItemDataRole.UserRole + 3
 FailedRole = Qt.ItemDataRole.UserRole + 4
+TimeRole = Qt.ItemDataRole.UserRole + 5  # a video moment's start (seconds), else None
+CompanionsRole = Qt.ItemDataRole.UserRole + 6  # a pair's other files (RAW, Live Photo motion)
+
+
+def result_key(result: SearchResult) -> str:
+    """One row per photo, and per moment of a video (same path, another time)."""
+    return result.path if result.time is None else f"{result.path}\0{result.time}"
+
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -47,14 +55,14 @@ class ResultsModel(QAbstractListModel):
     def set_results(self, results: list[SearchResult], has_more: bool, scored: bool) -> None:
         self.beginResetModel()  # a new query: everything changes
         self._rows = list(results)
-        self._row_of = {r.path: i for i, r in enumerate(self._rows)}
+        self._row_of = {result_key(r): i for i, r in enumerate(self._rows)}
         self._has_more = has_more
         self._fetching = False
         self.scored = scored
         self.endResetModel()
 
     def append_results(self, results: list[SearchResult], has_more: bool) -> None:
-        fresh = [r for r in results if r.path not in self._row_of]
+        fresh = [r for r in results if result_key(r) not in self._row_of]
         self._fetching = False
         self._has_more = has_more and bool(fresh)
         if not fresh:
@@ -62,7 +70,7 @@ class ResultsModel(QAbstractListModel):
         first = len(self._rows)
         self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
         for offset, result in enumerate(fresh):
-            self._row_of[result.path] = first + offset
+            self._row_of[result_key(result)] = first + offset
         self._rows.extend(fresh)
         self.endInsertRows()
 
@@ -96,7 +104,9 @@ class ResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return os.path.basename(result.path)
         if role == Qt.ItemDataRole.DecorationRole:
-            return self.thumbnails.pixmap(result.path, result.path, result.fingerprint)
+            return self.thumbnails.pixmap(
+                result_key(result), result.path, result.fingerprint, result.time
+            )
         if role == Qt.ItemDataRole.ToolTipRole:
             if self.scored:
                 return f"{result.path}\nscore {result.score:.3f}"
@@ -108,7 +118,11 @@ class ResultsModel(QAbstractListModel):
         if role == FileIdRole:
             return result.file_id
         if role == FailedRole:
-            return self.thumbnails.failed(result.path)
+            return self.thumbnails.failed(result_key(result))
+        if role == TimeRole:
+            return result.time
+        if role == CompanionsRole:
+            return list(result.companions)
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:

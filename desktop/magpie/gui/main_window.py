@@ -56,9 +56,11 @@ from PySide6.QtWidgets import (
 from magpie import __version__
 from magpie.core.imaging import SUPPORTED_SUFFIXES
 from magpie.core.library import Library
+from magpie.core.video import format_time, is_video
 from magpie.gui.dialogs import FailuresDialog, ModelSetupDialog, PreviewDialog, SettingsDialog
 from magpie.gui.host import EngineHost, Page, Query
-from magpie.gui.item_models import FoldersModel, PathRole, ResultsModel
+from magpie.gui.item_models import FoldersModel, PathRole, ResultsModel, TimeRole
+from magpie.gui.player import play_at
 from magpie.gui.theme import app_icon
 from magpie.gui.thumbnails import ThumbnailLoader, load_qimage
 from magpie.gui.widgets import Chip, PhotoGrid, SearchBar, ThumbnailDelegate
@@ -290,6 +292,9 @@ class MainWindow(QMainWindow):
         )
         self.progress_label.setText(
             f"Indexing {progress.done:,} of {progress.total:,} · {progress.rate:.1f}/s{eta}"
+            if getattr(progress, "unit", "photos") != "seconds"
+            else f"Indexing videos: {format_time(progress.done)} of "
+            f"{format_time(progress.total)}{eta}"
         )
         self.progress_bar.setMaximum(progress.total)
         self.progress_bar.setValue(progress.done)
@@ -350,7 +355,8 @@ class MainWindow(QMainWindow):
             chip.removeRequested.connect(lambda i=i: self._remove_image(i))
             chips.append(chip)
         if query.similar_to:
-            chip = Chip(f"Similar to {Path(query.similar_to).name}", None)
+            at = f" at {format_time(query.similar_time)}" if query.similar_time is not None else ""
+            chip = Chip(f"Similar to {Path(query.similar_to).name}{at}", None)
             chip.removeRequested.connect(
                 lambda: self.set_query(Query(self.search_bar.edit.text(), folder=self.query.folder))
             )
@@ -386,10 +392,10 @@ class MainWindow(QMainWindow):
             Query(self.search_bar.edit.text(), (*current, *images), None, self.query.folder)
         )
 
-    def find_similar(self, paths: list[str]) -> None:
+    def find_similar(self, paths: list[str], seconds: float | None = None) -> None:
         if len(paths) == 1:
             self.search_bar.edit.clear()
-            self.set_query(Query("", (), paths[0], self.query.folder))
+            self.set_query(Query("", (), paths[0], self.query.folder, seconds))
         elif paths:
             self.search_bar.edit.clear()
             self.set_query(
@@ -504,12 +510,17 @@ class MainWindow(QMainWindow):
             return
         if not self.grid.selectionModel().isSelected(index):
             self.grid.setCurrentIndex(index)
-        self.context_menu(self.selected_paths()).exec(self.grid.viewport().mapToGlobal(pos))
+        paths = self.selected_paths()
+        seconds = index.data(TimeRole) if len(paths) == 1 else None
+        self.context_menu(paths, seconds).exec(self.grid.viewport().mapToGlobal(pos))
 
-    def context_menu(self, paths: list[str]) -> QMenu:
+    def context_menu(self, paths: list[str], seconds: float | None = None) -> QMenu:
         menu = QMenu(self)
         label = "Find similar" if len(paths) == 1 else f"Find similar to these {len(paths)}"
-        menu.addAction(label, lambda: self.find_similar(paths))
+        menu.addAction(label, lambda: self.find_similar(paths, seconds))
+        if len(paths) == 1 and is_video(paths[0]):
+            start = seconds or 0.0
+            menu.addAction(f"Play from {format_time(start)}", lambda: self.play(paths[0], start))
         menu.addSeparator()
         menu.addAction(
             "Open", lambda: [QDesktopServices.openUrl(QUrl.fromLocalFile(p)) for p in paths]
@@ -524,6 +535,14 @@ class MainWindow(QMainWindow):
         copy_image = menu.addAction("Copy image", lambda: self.copy_image(paths[0]))
         copy_image.setEnabled(len(paths) == 1)
         return menu
+
+    def play(self, path: str, seconds: float) -> None:
+        if not play_at(path, seconds):
+            self.statusBar().showMessage(
+                f"Opened in the default player from the start (mpv or VLC start at "
+                f"{format_time(seconds)})",
+                8000,
+            )
 
     def copy_paths(self, paths: list[str] | None = None) -> None:
         paths = paths if paths is not None else self.selected_paths()

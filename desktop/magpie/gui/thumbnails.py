@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from magpie.core import imaging
+from magpie.core import imaging, video
 from magpie.core.errors import DecodeError
 from magpie.core.indexer import THUMBNAIL_SIZE, ThumbnailCache
 
@@ -24,9 +24,15 @@ CACHE_BYTES = 96 * 1024 * 1024
 
 
 def load_qimage(
-    path: str, fingerprint: str | None, cache: ThumbnailCache | None, size: int
+    path: str,
+    fingerprint: str | None,
+    cache: ThumbnailCache | None,
+    size: int,
+    seconds: float | None = None,
 ) -> QImage:
-    """The cached thumbnail if there is one, else a fresh decode; scaled to `size` (worker)."""
+    """The cached thumbnail if there is one, else a fresh decode; scaled to `size` (worker).
+
+    seconds: for a video, the moment whose frame is shown (else its first frame)."""
     image = QImage()
     if fingerprint and cache is not None:
         cached = cache.path_for(fingerprint)
@@ -34,7 +40,10 @@ def load_qimage(
             image = QImage(str(cached))
     if image.isNull():
         try:
-            decoded = imaging.decode_image(path, min_short_side=min(size, THUMBNAIL_SIZE))
+            if video.is_video(path):
+                decoded = video.frame_at(path, seconds or 0.0, min(size, THUMBNAIL_SIZE))
+            else:
+                decoded = imaging.decode_image(path, min_short_side=min(size, THUMBNAIL_SIZE))
         except DecodeError as exc:
             log.info("no thumbnail: %s", exc)
             return QImage()
@@ -55,9 +64,16 @@ def load_qimage(
 
 class _Job(QRunnable):
     def __init__(
-        self, loader: ThumbnailLoader, key: str, path: str, fingerprint: str | None, size: int
+        self,
+        loader: ThumbnailLoader,
+        key: str,
+        path: str,
+        fingerprint: str | None,
+        size: int,
+        seconds: float | None = None,
     ) -> None:
         super().__init__()
+        self.seconds = seconds
         self.loader, self.key, self.path, self.fingerprint, self.size = (
             loader,
             key,
@@ -72,7 +88,7 @@ class _Job(QRunnable):
             return
         self.loader.loaded.emit(
             self.key,
-            load_qimage(self.path, self.fingerprint, self.loader.cache, self.size),
+            load_qimage(self.path, self.fingerprint, self.loader.cache, self.size, self.seconds),
             self.size,
         )
 
@@ -112,7 +128,9 @@ class ThumbnailLoader(QObject):
         self._in_flight.clear()
         self._failed.clear()
 
-    def pixmap(self, key: str, path: str, fingerprint: str | None) -> QPixmap | None:
+    def pixmap(
+        self, key: str, path: str, fingerprint: str | None, seconds: float | None = None
+    ) -> QPixmap | None:
         """The pixmap if cached; otherwise it is queued and None is returned."""
         found = self._pixmaps.get(key)
         if found is not None:
@@ -121,7 +139,8 @@ class ThumbnailLoader(QObject):
         if key not in self._in_flight and key not in self._failed:
             self._in_flight.add(key)
             self._priority += 1
-            self._pool.start(_Job(self, key, path, fingerprint, self.wanted_size), self._priority)
+            job = _Job(self, key, path, fingerprint, self.wanted_size, seconds)
+            self._pool.start(job, self._priority)
         return None
 
     def failed(self, key: str) -> bool:

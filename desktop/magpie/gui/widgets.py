@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from magpie.gui.badges import paint_badges
 from magpie.gui.item_models import FailedRole
 
 TEXT_LINES = 1
@@ -75,6 +76,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
             x = box.x() + (box.width() - scaled.width()) // 2
             y = box.y() + (box.height() - scaled.height()) // 2
             painter.drawPixmap(x, y, scaled)
+            paint_badges(painter, QRect(x, y, scaled.width(), scaled.height()), index)
         else:
             placeholder = QColor(palette.color(QPalette.ColorRole.Mid))
             placeholder.setAlpha(60)
