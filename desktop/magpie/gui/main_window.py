@@ -7,7 +7,6 @@ to it. Keystrokes are debounced and a new query supersedes the previous one.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -56,6 +55,7 @@ from PySide6.QtWidgets import (
 from magpie import __version__
 from magpie.core.imaging import SUPPORTED_SUFFIXES
 from magpie.core.library import Library
+from magpie.gui import queries
 from magpie.gui.dialogs import FailuresDialog, ModelSetupDialog, PreviewDialog, SettingsDialog
 from magpie.gui.host import EngineHost, Page, Query
 from magpie.gui.item_models import FoldersModel, PathRole, ResultsModel
@@ -345,33 +345,25 @@ class MainWindow(QMainWindow):
     def set_query(self, query: Query) -> None:
         self.query = query
         chips: list[Chip] = []
-        for i, (label, _source) in enumerate(query.images):
-            chip = Chip(f"🖼 {label}", None)
-            chip.removeRequested.connect(lambda i=i: self._remove_image(i))
-            chips.append(chip)
-        if query.similar_to:
-            chip = Chip(f"Similar to {Path(query.similar_to).name}", None)
-            chip.removeRequested.connect(
-                lambda: self.set_query(Query(self.search_bar.edit.text(), folder=self.query.folder))
-            )
+        for i, label in enumerate(queries.chip_labels(query)):
+            chip = Chip(f"🖼 {label}" if i < len(query.images) else label, None)
+            chip.removeRequested.connect(lambda i=i: self._remove_chip(i))
             chips.append(chip)
         self.search_bar.set_chips(chips)
         self.run_query_now()
 
-    def _remove_image(self, i: int) -> None:
-        images = tuple(x for j, x in enumerate(self.query.images) if j != i)
-        self.set_query(Query(self.search_bar.edit.text(), images, None, self.query.folder))
+    def _remove_chip(self, i: int) -> None:
+        text = self.search_bar.edit.text()
+        if i < len(self.query.images):
+            self.set_query(queries.without_image(self.query, i, text))
+        else:
+            self.set_query(queries.without_similar(self.query, text))
 
     def run_query_now(self) -> None:
         self.debounce.stop()
         text = self.search_bar.edit.text()
         if text != self.query.text:
-            self.query = Query(
-                text,
-                self.query.images if not self.query.similar_to else (),
-                None,
-                self.query.folder,
-            )
+            self.query = queries.typed(self.query, text)
             if not self.query.images:
                 self.search_bar.set_chips([])
         if self.ready:
@@ -381,20 +373,13 @@ class MainWindow(QMainWindow):
         self.host.search(self.query, offset, self.library.load_settings().results_per_page)
 
     def add_query_images(self, images: list[tuple[str, str | bytes]]) -> None:
-        current = () if self.query.similar_to else self.query.images
-        self.set_query(
-            Query(self.search_bar.edit.text(), (*current, *images), None, self.query.folder)
-        )
+        self.set_query(queries.with_images(self.query, self.search_bar.edit.text(), images))
 
     def find_similar(self, paths: list[str]) -> None:
-        if len(paths) == 1:
+        query = queries.similar_to(self.query, paths)
+        if query is not None:
             self.search_bar.edit.clear()
-            self.set_query(Query("", (), paths[0], self.query.folder))
-        elif paths:
-            self.search_bar.edit.clear()
-            self.set_query(
-                Query("", tuple((Path(p).name, p) for p in paths), None, self.query.folder)
-            )
+            self.set_query(query)
 
     def set_folder_filter(self, folder: str | None) -> None:
         self.all_photos.setChecked(folder is None)
@@ -426,17 +411,8 @@ class MainWindow(QMainWindow):
     def take_mime(self, mime: Any) -> bool:
         """Folders are added; image files and image data become an image query."""
         paths = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
-        text = mime.text().strip() if mime.hasText() else ""
-        if not paths and text and "\n" not in text:
-            candidate = (
-                QUrl(text).toLocalFile() if text.startswith("file://") else os.path.expanduser(text)
-            )
-            if os.path.exists(candidate):
-                paths = [candidate]
-        folders = [p for p in paths if os.path.isdir(p)]
-        images = [
-            p for p in paths if os.path.isfile(p) and Path(p).suffix.lower() in SUPPORTED_SUFFIXES
-        ]
+        dropped = queries.classify(paths, mime.text() if mime.hasText() else "")
+        folders, images = dropped.folders, dropped.images
         for folder in folders:
             self.add_folder(folder)
         if images:
