@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,10 +21,12 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from magpie.core.engine import Engine, LibraryBusyError, SearchResult
 from magpie.core.errors import MagpieError, ModelNotFoundError
-from magpie.core.indexer import IndexControl
+from magpie.core.indexer import IndexControl, Progress
 from magpie.core.watcher import FolderWatcher, WatchedRoot
 
 log = logging.getLogger("magpie.gui.host")
+
+STATUS_EVERY_S = 0.5  # counts while indexing: often enough to follow, cheap on big catalogs
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ class EngineHost(QObject):
         self.indexingChanged.emit("paused" if self.control.paused else "indexing")
         try:
             report = engine.update(
-                progress=self.progress.emit,
+                progress=self._progress_after_counts(engine),
                 control=self.control,
                 only_under=only_under,
                 settle_s=settle_s,
@@ -170,6 +173,22 @@ class EngineHost(QObject):
         if report.deferred and self._watcher is not None:
             self._watcher.poke(set(only_under or []))
         self.statusChanged.emit(engine.status())
+
+    def _progress_after_counts(self, engine: Engine) -> Callable[[Progress], None]:
+        """Fresh counts go out before each progress report (at most twice a second, and
+        always at the end): the grid refreshes on progress, so the folder panel and the status
+        bar never show fewer photos than the grid."""
+        last = 0.0
+
+        def report(progress: Progress) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if progress.done >= progress.total or now - last >= STATUS_EVERY_S:
+                last = now
+                self.statusChanged.emit(engine.status())
+            self.progress.emit(progress)
+
+        return report
 
     def add_folder(self, path: str, watch_mode: str = "native") -> None:
         def job() -> None:

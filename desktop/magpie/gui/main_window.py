@@ -293,6 +293,7 @@ class MainWindow(QMainWindow):
         )
         self.progress_bar.setMaximum(progress.total)
         self.progress_bar.setValue(progress.done)
+        self.folders.set_indexing(self.folders.owner(progress.current))
         # a long first index: let the newest photos show up while the rest is still encoding
         # (only while the user is at the top of the grid: never yank them from where they are)
         now = time.monotonic()
@@ -311,7 +312,8 @@ class MainWindow(QMainWindow):
         self.progress_bar.setVisible(busy)
         self.pause_button.setVisible(busy)
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
-        self.folders.set_indexing(busy)
+        if not busy:
+            self.folders.set_indexing(None)
         if state == "paused":
             self.progress_label.setText("Indexing paused")
         if not busy:
