@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self.library = library
         self.query = Query()
         self.ready = False
+        self.indexing_state = "idle"  # "indexing" | "paused" | "idle", as the host last said
         self.status: dict[str, Any] = {}
         self.model_dialog: ModelSetupDialog | None = None
         self.preview: PreviewDialog | None = None
@@ -308,6 +309,7 @@ class MainWindow(QMainWindow):
             self.run_query_now()
 
     def _indexing_changed(self, state: str) -> None:
+        self.indexing_state = state
         busy = state != "idle"
         self.progress_bar.setVisible(busy)
         self.pause_button.setVisible(busy)
