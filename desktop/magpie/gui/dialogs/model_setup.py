@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -142,7 +142,8 @@ class ModelSetupDialog(QDialog):
         threading.Thread(target=work, name="magpie-download", daemon=True).start()
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a model pack folder")
+        start = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation)
+        folder = QFileDialog.getExistingDirectory(self, "Choose a model pack folder", start)
         if folder:
             self.import_folder(folder)
 
@@ -180,7 +181,7 @@ class ModelSetupDialog(QDialog):
             self.message.setText(
                 "You seem to be offline, so the model cannot be downloaded now.\n"
                 "Try again when connected, or choose “Import a pack folder…” for a pack you have "
-                "(copied from another computer, or made with `magpie models export`)."
+                "(copied from another computer, or made with Magpie's export tool)."
             )
         else:
             self.message.setText(message)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 
 from magpie.gui.item_models import FileIdRole, PathRole, ResultsModel
 from magpie.gui.thumbnails import load_qimage
+from magpie.gui.wording import file_size
 
 PREVIEW_SIZE = 1600
 
@@ -27,7 +28,7 @@ def _format_details(details: dict[str, Any]) -> str:
     lines = [details["path"]]
     if details.get("width"):
         lines.append(f"{details['width']} × {details['height']} pixels")
-    lines.append(f"{details['size'] / 1e6:.1f} MB")
+    lines.append(file_size(int(details["size"])))
     if details.get("taken_at"):
         moment = datetime.fromtimestamp(details["taken_at"], tz=timezone.utc)
         lines.append(f"taken {moment:%Y-%m-%d %H:%M}")

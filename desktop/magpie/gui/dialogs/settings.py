@@ -27,6 +27,9 @@ from PySide6.QtWidgets import (
 from magpie.core.errors import MagpieError
 from magpie.core.library import Library
 from magpie.core.pack_store import installed_packs
+from magpie.gui.dialogs.model_setup import ModelSetupDialog
+
+NO_MODEL = "(no model installed)"
 
 
 class _Relay(QObject):
@@ -56,10 +59,7 @@ class SettingsDialog(QDialog):
         settings = library.load_settings()
         self.in_use = in_use
         self.model = QComboBox()
-        packs = [p.name for p in installed_packs(library)]
-        self.model.addItems(packs or ["(no model installed)"])
-        if (settings.model or in_use) in packs:
-            self.model.setCurrentText(settings.model or in_use)
+        self.refresh_models(settings.model or in_use)
         self.device = QComboBox()
         for label, value in (("Automatic", "auto"), ("CPU", "cpu"), ("CUDA (NVIDIA GPU)", "cuda")):
             self.device.addItem(label, value)
@@ -88,20 +88,26 @@ class SettingsDialog(QDialog):
         self._show_int8(check, settings.int8_images)
         self.folders = QTableWidget(len(folders), 2)
         self.folders.setHorizontalHeaderLabels(["Folder", "Watching"])
-        self.folders.horizontalHeader().setStretchLastSection(False)
-        self.folders.horizontalHeader().setSectionResizeMode(
-            0, self.folders.horizontalHeader().ResizeMode.Stretch
-        )
+        self.folders.verticalHeader().setVisible(False)  # row numbers mean nothing here
+        header = self.folders.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, header.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, header.ResizeMode.ResizeToContents)
         self.watch_modes: dict[str, QComboBox] = {}
         for row, folder in enumerate(folders):
-            self.folders.setItem(row, 0, QTableWidgetItem(folder["path"]))
+            item = QTableWidgetItem(folder["path"])
+            item.setToolTip(folder["path"])
+            self.folders.setItem(row, 0, item)
             combo = QComboBox()
             combo.addItem("Native events", "native")
             combo.addItem("Polling (network drives)", "polling")
             combo.setCurrentIndex(max(0, combo.findData(folder["watch"])))
             self.folders.setCellWidget(row, 1, combo)
             self.watch_modes[folder["path"]] = combo
+        self.folders.resizeRowsToContents()
         self.more_models = QPushButton("Get another model…")
+        self.more_models.clicked.connect(self.get_another_model)
+        self.model_setup: ModelSetupDialog | None = None
         model_row = QHBoxLayout()
         model_row.addWidget(self.model, 1)
         model_row.addWidget(self.more_models)
@@ -126,7 +132,21 @@ class SettingsDialog(QDialog):
         layout.addWidget(QLabel("Folders"))
         layout.addWidget(self.folders)
         layout.addWidget(buttons)
-        self.resize(640, 420)
+        self.resize(720, 520)
+
+    def refresh_models(self, select: str = "") -> None:
+        """List the installed packs (again, after one was added), choosing `select`."""
+        packs = [p.name for p in installed_packs(self.library)]
+        self.model.clear()
+        self.model.addItems(packs or [NO_MODEL])
+        if select in packs:
+            self.model.setCurrentText(select)
+
+    def get_another_model(self) -> None:
+        self.model_setup = ModelSetupDialog(self.library, self)
+        self.model_setup.setWindowTitle("Get another model")
+        self.model_setup.installed.connect(self.refresh_models)
+        self.model_setup.open()
 
     def _show_int8(self, check: Any, on: bool) -> None:
         if check is not None and check.passed:
@@ -179,7 +199,7 @@ class SettingsDialog(QDialog):
         """Write the settings; returns (model or device changed, changed watch modes)."""
         settings = self.library.load_settings()
         before = (settings.model or self.in_use, settings.device, settings.int8_images)
-        if self.model.currentText() != "(no model installed)":
+        if self.model.currentText() != NO_MODEL:
             settings.model = self.model.currentText()
         settings.device = str(self.device.currentData())
         settings.results_per_page = self.per_page.value()
