@@ -713,5 +713,13 @@ class MainWindow(QMainWindow):
         self.gui_settings.sync()
         super().closeEvent(event)
 
+    def bring_forward(self) -> None:
+        """Another launch of Magpie on this library: show this window instead."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
     def about(self) -> str:
         return f"Magpie {__version__}"
