@@ -136,6 +136,9 @@ def test_progress_text_bar_and_pause_sit_side_by_side(indexed: MainWindow, qtbot
     boxes = [p.geometry() for p in parts]  # all three in the panel's own coordinates
     assert boxes[0].right() < boxes[1].left() and boxes[1].right() < boxes[2].left()
     assert "1,234 of 40,000" in panel.label.text() and "52 min left" in panel.label.text()
+    # the count stays in view beside a message (Qt clips a message to the left of permanent
+    # widgets; a normal one it hides, then could show again under the text)
+    assert window.statusBar().currentMessage() and window.count_label.isVisible()
     window._indexing_changed("idle")
     assert not panel.bar.isVisible() and not panel.pause.isVisible()
 

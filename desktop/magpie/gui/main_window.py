@@ -201,7 +201,8 @@ class MainWindow(QMainWindow):
         )
         self.size_slider.setToolTip("Thumbnail size")
         bar = self.statusBar()
-        bar.addWidget(self.count_label)
+        # all permanent: a message then takes the left and never paints over them
+        bar.addPermanentWidget(self.count_label)
         bar.addPermanentWidget(self.progress_panel)
         bar.addPermanentWidget(self.failures_link)
         bar.addPermanentWidget(self.size_slider)
