@@ -58,7 +58,7 @@ class ShortcutsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
-        self.resize(560, 460)
+        self.resize(560, 600)
 
     def rows(self) -> list[tuple[str, str]]:
         return [
