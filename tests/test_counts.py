@@ -47,3 +47,15 @@ def test_status_json_agrees_with_the_folder_totals(
     doc = json.loads(capsys.readouterr().out)
     assert code == 0
     assert doc["images"] == sum(f["images"] for f in doc["folders"]) == 6
+
+
+def test_the_counts_are_answered_from_an_index(engine: Engine):
+    """Status runs while indexing: its rule must not read every vector row."""
+    from magpie.core.catalog import _CURRENT
+
+    plan = engine.catalog._query(
+        f"EXPLAIN QUERY PLAN SELECT f.folder_id, count(*) FROM files f {_CURRENT} "
+        "GROUP BY f.folder_id",
+        ("colour-pack",),
+    )
+    assert any("COVERING INDEX embeddings_current" in str(row) for row in plan), plan

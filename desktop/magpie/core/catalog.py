@@ -93,6 +93,15 @@ _CURRENT = (
     "JOIN embeddings e ON e.file_id = f.id AND e.model = ? "
     "AND e.source_size = f.size AND e.source_mtime_ns = f.mtime_ns"
 )
+# ...answered from an index, not from the embedding rows with their vectors: status while
+# indexing (twice a second) stays cheap (tests/benchmarks/bench_status.py)
+MIGRATIONS.append(
+    (
+        "embeddings_current_index",
+        "CREATE INDEX IF NOT EXISTS embeddings_current "
+        "ON embeddings(file_id, model, source_size, source_mtime_ns)",
+    )
+)
 _FILE_COLUMNS = "id, folder_id, path, size, mtime_ns, fingerprint, state"
 
 

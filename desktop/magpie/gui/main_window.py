@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         self.preview: PreviewDialog | None = None
         self.relay = _Relay()
         self._last_live_refresh = 0.0
+        self._counts_fresh = False  # a status arrived since the grid's last live refresh
         self.gui_settings = QSettings(str(library.root / "gui.ini"), QSettings.Format.IniFormat)
         thumb_size = int(self.gui_settings.value("thumb_size", DEFAULT_THUMB))
 
@@ -296,6 +297,7 @@ class MainWindow(QMainWindow):
         self.model_dialog.open()
 
     def _status_changed(self, status: dict[str, Any]) -> None:
+        self._counts_fresh = True
         before = [f["path"] for f in self.status.get("folders", [])]
         self.status = status
         self.folders.set_folders(status.get("folders", []))
@@ -337,8 +339,10 @@ class MainWindow(QMainWindow):
             and self.query.empty
             and at_top
             and now - self._last_live_refresh > LIVE_REFRESH_S
+            and self._counts_fresh  # counts sent since the last refresh: they stay ahead
         ):
             self._last_live_refresh = now
+            self._counts_fresh = False
             self.run_query_now()
 
     def _indexing_changed(self, state: str) -> None:
