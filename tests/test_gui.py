@@ -48,7 +48,12 @@ def window(qtbot: QtBot, library: Path):
 def indexed(window: MainWindow, photos: Path, qtbot: QtBot) -> MainWindow:
     window.add_folder(str(photos))
     qtbot.waitUntil(
-        lambda: window.status.get("images") == 7 and window.results.rowCount() == 7, timeout=WAIT_MS
+        lambda: (
+            window.status.get("images") == 7
+            and window.results.rowCount() == 7
+            and window.indexing_state == "idle"  # its last refresh done, none to come
+        ),
+        timeout=WAIT_MS,
     )
     return window
 

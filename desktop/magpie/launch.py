@@ -26,6 +26,11 @@ def run_gui(args: argparse.Namespace) -> int:
             "no display to open the app on (DISPLAY and WAYLAND_DISPLAY are unset); "
             "the command line works without one: magpie --help"
         )
+    from magpie.qt_system import check_display_libraries
+
+    missing = check_display_libraries()  # Qt would abort with its own text; say what to install
+    if missing is not None:
+        raise MagpieError(missing)
     from magpie.gui.app import run_app
 
     return run_app(

@@ -68,6 +68,14 @@ def main() -> None:
     magpie, gui = BUNDLE / "magpie", BUNDLE / "magpie-gui"
     check(magpie.is_file() and gui.is_file(), "both launchers present")
 
+    if sys.platform.startswith("linux"):
+        from magpie.qt_system import XCB_LIBRARIES
+
+        internal = BUNDLE / "_internal"
+        carried = {p.name for p in internal.iterdir()} if internal.is_dir() else set()
+        lacking = [lib.soname for lib in XCB_LIBRARIES if lib.bundled and lib.soname not in carried]
+        check(lacking == [], "the X11 (xcb) libraries Qt needs are in the bundle", str(lacking))
+
     version = run([str(magpie), "--version"])
     check(
         version.returncode == 0 and version.stdout.startswith("magpie "),

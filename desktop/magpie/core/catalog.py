@@ -116,6 +116,21 @@ _PENDING = (
     "WHERE f.state != 'failed' AND (e.file_id IS NULL OR e.source_size != f.size "
     "OR e.source_mtime_ns != f.mtime_ns)"
 )
+# a photo counts as indexed (status, folder totals, the browsed grid) only while its vector is
+# of the file as it is now: one rule, so those counts agree after a file changes or goes bad
+_CURRENT = (
+    "JOIN embeddings e ON e.file_id = f.id AND e.model = ? "
+    "AND e.source_size = f.size AND e.source_mtime_ns = f.mtime_ns"
+)
+# ...answered from an index, not from the embedding rows with their vectors: status while
+# indexing (twice a second) stays cheap (tests/benchmarks/bench_status.py)
+MIGRATIONS.append(
+    (
+        "embeddings_current_index",
+        "CREATE INDEX IF NOT EXISTS embeddings_current "
+        "ON embeddings(file_id, model, source_size, source_mtime_ns)",
+    )
+)
 _FILE_COLUMNS = "id, folder_id, path, size, mtime_ns, fingerprint, state"
 
 
@@ -653,8 +668,7 @@ class Catalog:
             where = " WHERE f.path >= ? AND f.path < ?"
             args += [prefix, prefix[:-1] + bytes([prefix[-1] + 1])]
         rows = self._query(
-            "SELECT f.id, f.path, f.fingerprint FROM files f "
-            "JOIN embeddings e ON e.file_id = f.id AND e.model = ?"
+            f"SELECT f.id, f.path, f.fingerprint FROM files f {_CURRENT}"
             f"{where} ORDER BY COALESCE(f.taken_at, f.mtime_ns / 1e9) DESC, f.id DESC "
             "LIMIT ? OFFSET ?",
             [*args, limit, offset],
@@ -717,11 +731,7 @@ class Catalog:
     # --- status -----------------------------------------------------------------------------
 
     def counts(self, model: str) -> dict[str, int]:
-        indexed = self._query(
-            "SELECT count(*) FROM embeddings e JOIN files f ON f.id = e.file_id "
-            "WHERE e.model = ? AND e.source_size = f.size AND e.source_mtime_ns = f.mtime_ns",
-            (model,),
-        )[0][0]
+        indexed = self._query(f"SELECT count(*) FROM files f {_CURRENT}", (model,))[0][0]
         total = self._query("SELECT count(*) FROM files")[0][0]
         failed = self._query("SELECT count(*) FROM files WHERE state = 'failed'")[0][0]
         return {
@@ -734,9 +744,7 @@ class Catalog:
 
     def folder_counts(self, model: str) -> dict[int, int]:
         rows = self._query(
-            "SELECT f.folder_id, count(*) FROM embeddings e JOIN files f ON f.id = e.file_id "
-            "WHERE e.model = ? GROUP BY f.folder_id",
-            (model,),
+            f"SELECT f.folder_id, count(*) FROM files f {_CURRENT} GROUP BY f.folder_id", (model,)
         )
         return dict(rows)
 

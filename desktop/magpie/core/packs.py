@@ -136,11 +136,27 @@ def parse_preprocess(data: dict[str, Any], path: Path) -> PreprocessConfig:
     return PreprocessConfig(height, width, mean, std, interpolation, resize_mode)
 
 
+def _not_a_pack(folder: Path) -> str:
+    """Say what a pack folder looks like, and point at one just below when there is one."""
+    try:
+        inside = sorted(p.name for p in folder.iterdir() if (p / CONFIG_FILE).is_file())
+    except OSError:  # unreadable: the message alone says enough
+        inside = []
+    hint = f" The pack seems to be inside it: choose {folder / inside[0]}." if inside else ""
+    return (
+        f"{folder} is not a model pack. A pack is a folder holding {CONFIG_FILE}, "
+        f"{VISUAL_MODEL} and {TEXTUAL_MODEL} with their tokenizer and settings (the layout "
+        f"Immich publishes its CLIP models in).{hint}"
+    )
+
+
 def load_pack(path: str | Path, name: str | None = None) -> ModelPack:
     """Read and check a pack folder; raise PackError naming the file at fault."""
     pack_dir = Path(path).expanduser()
     if not pack_dir.is_dir():
         raise PackError(f"{pack_dir}: model pack folder does not exist")
+    if not any((pack_dir / relative).is_file() for relative in REQUIRED_FILES):
+        raise PackError(_not_a_pack(pack_dir))
     for relative in REQUIRED_FILES:
         file = pack_dir / relative
         if not file.is_file():

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from magpie.core.library import Library
 from magpie.gui.host import EngineHost
 from magpie.gui.main_window import MainWindow
+from magpie.gui.single_instance import SingleInstance
 from magpie.gui.theme import app_icon, stylesheet
 
 
@@ -61,11 +62,21 @@ def run_app(
     app.setStyleSheet(stylesheet())
     app.styleHints().setShowShortcutsInContextMenus(True)
     app.setAttribute(Qt.ApplicationAttribute.AA_DontShowIconsInMenus, False)
+    instance = SingleInstance(str(Library(library).root))
+    if instance.forward():
+        print(
+            "Magpie is already open on this library: its window was brought forward.",
+            file=sys.stderr,
+        )
+        return 0
+    instance.listen()
     window = create_window(library, model, device)
+    instance.activated.connect(window.bring_forward)
     window.show()
     if quit_after is not None:  # smoke tests of the frozen app: start, run, close cleanly
         QTimer.singleShot(int(quit_after * 1000), window.close)
     code = app.exec()
+    instance.close()
     window.host.shutdown()
     window.thumbnails.wait()
     return code

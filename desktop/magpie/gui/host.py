@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,10 +21,13 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from magpie.core.engine import Engine, LibraryBusyError, SearchResult
 from magpie.core.errors import MagpieError, ModelNotFoundError
-from magpie.core.indexer import IndexControl
+from magpie.core.indexer import IndexControl, Progress
 from magpie.core.watcher import FolderWatcher, WatchedRoot
 
 log = logging.getLogger("magpie.gui.host")
+
+STATUS_EVERY_S = 0.5  # counts while indexing: often enough to follow...
+STATUS_SHARE = 10  # ...but at most a tenth of the indexer's time (big catalogs)
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,7 @@ class EngineHost(QObject):
         self.indexingChanged.emit("paused" if self.control.paused else "indexing")
         try:
             report = engine.update(
-                progress=self.progress.emit,
+                progress=self._progress_after_counts(engine),
                 control=self.control,
                 only_under=only_under,
                 settle_s=settle_s,
@@ -171,6 +175,25 @@ class EngineHost(QObject):
         if report.deferred and self._watcher is not None:
             self._watcher.poke(set(only_under or []))
         self.statusChanged.emit(engine.status())
+
+    def _progress_after_counts(self, engine: Engine) -> Callable[[Progress], None]:
+        """Fresh counts go out before a progress report (at most twice a second, at most a
+        tenth of the time, always at the end); the grid's live refresh waits for them, so the
+        folder panel and the status bar never show fewer photos than the grid."""
+        due = 0.0
+
+        def report(progress: Progress) -> None:
+            nonlocal due
+            now = time.monotonic()
+            if progress.done >= progress.total or now >= due:
+                status = engine.status()
+                took = time.monotonic() - now
+                # on a big catalog the counts cost more: keep them under a tenth of the time
+                due = now + max(STATUS_EVERY_S, STATUS_SHARE * took)
+                self.statusChanged.emit(status)
+            self.progress.emit(progress)
+
+        return report
 
     def add_folder(self, path: str, watch_mode: str = "native") -> None:
         def job() -> None:

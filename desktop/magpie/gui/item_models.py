@@ -161,7 +161,7 @@ class FoldersModel(QAbstractListModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._folders: list[dict[str, Any]] = []
-        self.indexing = False
+        self.indexing: str | None = None  # the folder being indexed, if any
 
     def set_folders(self, folders: list[dict[str, Any]]) -> None:
         new_paths = [f["path"] for f in folders]
@@ -181,9 +181,10 @@ class FoldersModel(QAbstractListModel):
                 [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole],
             )
 
-    def set_indexing(self, indexing: bool) -> None:
-        if indexing != self.indexing:
-            self.indexing = indexing
+    def set_indexing(self, folder: str | None) -> None:
+        """Only this folder says "indexing" (None: none does)."""
+        if folder != self.indexing:
+            self.indexing = folder
             if self._folders:
                 self.dataChanged.emit(
                     self.index(0), self.index(len(self._folders) - 1), [Qt.ItemDataRole.DisplayRole]
@@ -195,6 +196,11 @@ class FoldersModel(QAbstractListModel):
     def paths(self) -> list[str]:
         return [f["path"] for f in self._folders]
 
+    def owner(self, path: str) -> str | None:
+        """The folder holding `path` (the innermost, where folders nest)."""
+        holders = [p for p in self.paths() if path.startswith(os.path.join(p, ""))]
+        return max(holders, key=len, default=None)
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._folders)
 
@@ -205,7 +211,9 @@ class FoldersModel(QAbstractListModel):
         name = Path(folder["path"]).name or folder["path"]
         if role == Qt.ItemDataRole.DisplayRole:
             state = (
-                " · offline" if not folder["online"] else (" · indexing" if self.indexing else "")
+                " · offline"
+                if not folder["online"]
+                else (" · indexing" if self.indexing == folder["path"] else "")
             )
             return f"{name}\n{folder['images']:,} photos{state}"
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     QObject,
     QPoint,
     QSettings,
+    QStandardPaths,
     Qt,
     QTimer,
     QUrl,
@@ -43,7 +44,7 @@ from PySide6.QtWidgets import (
     QListView,
     QMainWindow,
     QMenu,
-    QProgressBar,
+    QMessageBox,
     QPushButton,
     QSlider,
     QSplitter,
@@ -57,13 +58,25 @@ from magpie import __version__
 from magpie.core.imaging import SUPPORTED_SUFFIXES
 from magpie.core.library import Library
 from magpie.core.video import format_time, is_video
-from magpie.gui.dialogs import FailuresDialog, ModelSetupDialog, PreviewDialog, SettingsDialog
+from magpie.gui import queries
+from magpie.gui.dialogs import (
+    AboutDialog,
+    FailuresDialog,
+    ModelSetupDialog,
+    PreviewDialog,
+    SettingsDialog,
+    ShortcutsDialog,
+)
 from magpie.gui.host import EngineHost, Page, Query
 from magpie.gui.item_models import FoldersModel, PathRole, ResultsModel, TimeRole
+from magpie.gui.menus import build_menu_bar
 from magpie.gui.player import play_at
-from magpie.gui.theme import app_icon
+from magpie.gui.progress_panel import ProgressPanel
+from magpie.gui.state_pages import Banner, StatePage
+from magpie.gui.theme import app_icon, image_icon
 from magpie.gui.thumbnails import ThumbnailLoader, load_qimage
 from magpie.gui.widgets import Chip, PhotoGrid, SearchBar, ThumbnailDelegate
+from magpie.gui.wording import plural
 
 log = logging.getLogger("magpie.gui")
 
@@ -84,11 +97,14 @@ class MainWindow(QMainWindow):
         self.library = library
         self.query = Query()
         self.ready = False
+        self.model_missing = False
+        self.indexing_state = "idle"  # "indexing" | "paused" | "idle", as the host last said
         self.status: dict[str, Any] = {}
         self.model_dialog: ModelSetupDialog | None = None
         self.preview: PreviewDialog | None = None
         self.relay = _Relay()
         self._last_live_refresh = 0.0
+        self._counts_fresh = False  # a status arrived since the grid's last live refresh
         self.gui_settings = QSettings(str(library.root / "gui.ini"), QSettings.Format.IniFormat)
         thumb_size = int(self.gui_settings.value("thumb_size", DEFAULT_THUMB))
 
@@ -138,25 +154,22 @@ class MainWindow(QMainWindow):
         self.delegate = ThumbnailDelegate(thumb_size, self.grid)
         self.grid.setItemDelegate(self.delegate)
         self.grid.setModel(self.results)
-        self.empty = QWidget()
-        empty_layout = QVBoxLayout(self.empty)
-        empty_layout.addStretch(1)
-        self.empty_label = QLabel(
+        self.empty = StatePage(
             "Add a folder of photos to start.\n"
-            "Magpie indexes it in the background; nothing in it is changed."
+            "Magpie indexes it in the background; nothing in it is changed.",
+            "Add a folder…",
         )
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setObjectName("emptyState")
-        self.empty_add = QPushButton("Add a folder…")
-        empty_layout.addWidget(self.empty_label)
-        empty_layout.addWidget(self.empty_add, 0, Qt.AlignmentFlag.AlignHCenter)
-        empty_layout.addStretch(2)
-        self.no_results = QLabel("No photos match.")
-        self.no_results.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label, self.empty_add = self.empty.label, self.empty.button
+        self.no_model = StatePage(
+            "Magpie needs a model before it can show or find your photos.\n"
+            "Download the recommended one, or import a model pack folder you already have.",
+            "Choose a model…",
+        )
+        self.no_results = StatePage("No photos match.", "Show all photos")
+        self.waiting = StatePage("")
         self.stack = QStackedWidget()
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.grid)
-        self.stack.addWidget(self.no_results)
+        for page in (self.empty, self.grid, self.no_results, self.no_model, self.waiting):
+            self.stack.addWidget(page)
 
         self.splitter = QSplitter()
         self.splitter.addWidget(side)
@@ -167,15 +180,23 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 8, 8, 0)
         layout.addLayout(top)
+        self.banner = Banner(
+            "The magpie command (index or watch) or another Magpie window is updating this "
+            "library right now. You can search and browse here; adding folders and indexing "
+            "wait until it stops.",
+            "Try again",
+        )
+        self.banner.setVisible(False)
+        self.banner.button.clicked.connect(lambda: self.host.reopen())
+        layout.addWidget(self.banner)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
         self.count_label = QLabel()
-        self.progress_label = QLabel()
-        self.progress_bar = QProgressBar(maximumWidth=180, textVisible=False)
-        self.progress_bar.setVisible(False)
-        self.pause_button = QToolButton(text="Pause", autoRaise=True)
-        self.pause_button.setVisible(False)
+        self.progress_panel = ProgressPanel()
+        self.progress_label = self.progress_panel.label
+        self.progress_bar = self.progress_panel.bar
+        self.pause_button = self.progress_panel.pause
         self.failures_link = QLabel()
         self.failures_link.setVisible(False)
         self.size_slider = QSlider(
@@ -183,10 +204,9 @@ class MainWindow(QMainWindow):
         )
         self.size_slider.setToolTip("Thumbnail size")
         bar = self.statusBar()
-        bar.addWidget(self.count_label)
-        bar.addWidget(self.progress_label)
-        bar.addWidget(self.progress_bar)
-        bar.addWidget(self.pause_button)
+        # all permanent: a message then takes the left and never paints over them
+        bar.addPermanentWidget(self.count_label)
+        bar.addPermanentWidget(self.progress_panel)
         bar.addPermanentWidget(self.failures_link)
         bar.addPermanentWidget(self.size_slider)
 
@@ -194,9 +214,11 @@ class MainWindow(QMainWindow):
 
         self.add_action = QAction("Add folder…", self, shortcut=QKeySequence.StandardKey.Open)
         self.find_action = QAction("Find", self, shortcut=QKeySequence.StandardKey.Find)
-        self.quit_action = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        # Ctrl+Q spelled out: not every platform theme maps StandardKey.Quit (Cmd+Q on macOS)
+        self.quit_action = QAction("Quit", self, shortcut=QKeySequence("Ctrl+Q"))
         for action in (self.add_action, self.find_action, self.quit_action):
             self.addAction(action)
+        self.menu_actions = build_menu_bar(self)
         self.copy_shortcut = QShortcut(
             QKeySequence.StandardKey.Copy, self.grid, context=Qt.ShortcutContext.WidgetShortcut
         )
@@ -209,7 +231,7 @@ class MainWindow(QMainWindow):
         host = self.host
         host.opened.connect(self._opened)
         host.modelMissing.connect(self._model_missing)
-        host.readOnly.connect(lambda why: self.statusBar().showMessage(f"Read-only: {why}"))
+        host.readOnly.connect(self._read_only)
         host.statusChanged.connect(self._status_changed)
         host.progress.connect(self._progress)
         host.indexingChanged.connect(self._indexing_changed)
@@ -224,6 +246,8 @@ class MainWindow(QMainWindow):
         edit.textEdited.connect(lambda _t: self.debounce.start())
         edit.returnPressed.connect(self.run_query_now)
         edit.imagePasted.connect(self.paste)
+        edit.downPressed.connect(self.focus_results)
+        edit.filesDropped.connect(self.take_mime)
         self.debounce.timeout.connect(self.run_query_now)
         self.results.moreRequested.connect(self._fetch_more)
         self.grid.previewRequested.connect(self.open_preview)
@@ -232,6 +256,9 @@ class MainWindow(QMainWindow):
         self.all_photos.clicked.connect(lambda: self.set_folder_filter(None))
         self.add_button.clicked.connect(self.choose_folder)
         self.empty_add.clicked.connect(self.choose_folder)
+        self.no_model.button.clicked.connect(self._model_missing)
+        self.no_results.button.clicked.connect(self.clear_search)
+        self.waiting.button.clicked.connect(self.choose_folder)
         self.remove_button.clicked.connect(self._remove_selected_folder)
         self.by_image.clicked.connect(self.choose_query_image)
         self.settings_button.clicked.connect(self.open_settings)
@@ -254,19 +281,25 @@ class MainWindow(QMainWindow):
 
     def _opened(self, status: dict[str, Any]) -> None:
         self.ready = True
+        self.model_missing = False
+        if self.host.writer:
+            self.banner.setVisible(False)
         self.statusBar().showMessage(
             f"Model {status['model']} on {str(status['device']).upper()}", 8000
         )
         self.run_query_now()
 
     def _model_missing(self) -> None:
-        self.statusBar().showMessage("No model yet: choose one to start")
+        self.model_missing = True
+        self._update_views()
+        self.statusBar().showMessage("Magpie needs a model: choose one to start")
         if self.model_dialog is None:
             self.model_dialog = ModelSetupDialog(self.library, self)
             self.model_dialog.installed.connect(lambda _name: self.host.reopen())
         self.model_dialog.open()
 
     def _status_changed(self, status: dict[str, Any]) -> None:
+        self._counts_fresh = True
         before = [f["path"] for f in self.status.get("folders", [])]
         self.status = status
         self.folders.set_folders(status.get("folders", []))
@@ -281,7 +314,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(notice, 30000)
         failed = status.get("failed", [])
         self.failures_link.setVisible(bool(failed))
-        self.failures_link.setText(f'<a href="#">{len(failed)} files could not be read</a>')
+        self.failures_link.setText(
+            f'<a href="#">{plural(len(failed), "file")} could not be read</a>'
+        )
         self._update_views()
 
     def _progress(self, progress: Any) -> None:
@@ -298,6 +333,8 @@ class MainWindow(QMainWindow):
         )
         self.progress_bar.setMaximum(progress.total)
         self.progress_bar.setValue(progress.done)
+        self.progress_panel.show_busy(True)
+        self.folders.set_indexing(self.folders.owner(progress.current))
         # a long first index: let the newest photos show up while the rest is still encoding
         # (only while the user is at the top of the grid: never yank them from where they are)
         now = time.monotonic()
@@ -307,16 +344,19 @@ class MainWindow(QMainWindow):
             and self.query.empty
             and at_top
             and now - self._last_live_refresh > LIVE_REFRESH_S
+            and self._counts_fresh  # counts sent since the last refresh: they stay ahead
         ):
             self._last_live_refresh = now
+            self._counts_fresh = False
             self.run_query_now()
 
     def _indexing_changed(self, state: str) -> None:
+        self.indexing_state = state
         busy = state != "idle"
-        self.progress_bar.setVisible(busy)
-        self.pause_button.setVisible(busy)
+        self.progress_panel.show_busy(busy)
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
-        self.folders.set_indexing(busy)
+        if not busy:
+            self.folders.set_indexing(None)
         if state == "paused":
             self.progress_label.setText("Indexing paused")
         if not busy:
@@ -335,49 +375,60 @@ class MainWindow(QMainWindow):
 
     def _error(self, message: str) -> None:
         log.warning("%s", message)
+        if self.model_missing:  # the engine's reason names a command; the window has a button
+            message = "Magpie needs a model first: use “Choose a model…” in the window"
         self.statusBar().showMessage(message, 15000)
 
+    def _read_only(self, why: str) -> None:
+        log.info("read-only: %s", why)
+        self.banner.setVisible(True)
+
     def _update_views(self) -> None:
-        if not self.status.get("folders"):
-            self.stack.setCurrentWidget(self.empty)
-        elif self.results.rowCount() == 0 and not self.query.empty:
-            self.stack.setCurrentWidget(self.no_results)
+        rows = self.results.rowCount()
+        if self.model_missing:
+            page: QWidget = self.no_model
+        elif not self.status.get("folders"):
+            page = self.empty
+        elif rows == 0 and not self.query.empty:
+            page = self.no_results
+        elif rows == 0 and self.ready and self.indexing_state != "idle":
+            self.waiting.say("Magpie is reading your photos; they appear here as it goes.")
+            page = self.waiting
+        elif rows == 0 and self.ready and self.status.get("images") == 0:
+            self.waiting.say(
+                "No photos found in your folders yet. Magpie shows JPEG, PNG, HEIC, WebP and "
+                "other photos; add a folder that holds some.",
+                "Add a folder…",
+            )
+            page = self.waiting
         else:
-            self.stack.setCurrentWidget(self.grid)
+            page = self.grid
+        self.stack.setCurrentWidget(page)
 
     # --- queries ----------------------------------------------------------------------------
 
     def set_query(self, query: Query) -> None:
         self.query = query
         chips: list[Chip] = []
-        for i, (label, _source) in enumerate(query.images):
-            chip = Chip(f"🖼 {label}", None)
-            chip.removeRequested.connect(lambda i=i: self._remove_image(i))
-            chips.append(chip)
-        if query.similar_to:
-            at = f" at {format_time(query.similar_time)}" if query.similar_time is not None else ""
-            chip = Chip(f"Similar to {Path(query.similar_to).name}{at}", None)
-            chip.removeRequested.connect(
-                lambda: self.set_query(Query(self.search_bar.edit.text(), folder=self.query.folder))
-            )
+        for i, label in enumerate(queries.chip_labels(query)):
+            chip = Chip(label, image_icon() if i < len(query.images) else None)
+            chip.removeRequested.connect(lambda i=i: self._remove_chip(i))
             chips.append(chip)
         self.search_bar.set_chips(chips)
         self.run_query_now()
 
-    def _remove_image(self, i: int) -> None:
-        images = tuple(x for j, x in enumerate(self.query.images) if j != i)
-        self.set_query(Query(self.search_bar.edit.text(), images, None, self.query.folder))
+    def _remove_chip(self, i: int) -> None:
+        text = self.search_bar.edit.text()
+        if i < len(self.query.images):
+            self.set_query(queries.without_image(self.query, i, text))
+        else:
+            self.set_query(queries.without_similar(self.query, text))
 
     def run_query_now(self) -> None:
         self.debounce.stop()
         text = self.search_bar.edit.text()
         if text != self.query.text:
-            self.query = Query(
-                text,
-                self.query.images if not self.query.similar_to else (),
-                None,
-                self.query.folder,
-            )
+            self.query = queries.typed(self.query, text)
             if not self.query.images:
                 self.search_bar.set_chips([])
         if self.ready:
@@ -387,20 +438,13 @@ class MainWindow(QMainWindow):
         self.host.search(self.query, offset, self.library.load_settings().results_per_page)
 
     def add_query_images(self, images: list[tuple[str, str | bytes]]) -> None:
-        current = () if self.query.similar_to else self.query.images
-        self.set_query(
-            Query(self.search_bar.edit.text(), (*current, *images), None, self.query.folder)
-        )
+        self.set_query(queries.with_images(self.query, self.search_bar.edit.text(), images))
 
     def find_similar(self, paths: list[str], seconds: float | None = None) -> None:
-        if len(paths) == 1:
+        query = queries.similar_to(self.query, paths, seconds)
+        if query is not None:
             self.search_bar.edit.clear()
-            self.set_query(Query("", (), paths[0], self.query.folder, seconds))
-        elif paths:
-            self.search_bar.edit.clear()
-            self.set_query(
-                Query("", tuple((Path(p).name, p) for p in paths), None, self.query.folder)
-            )
+            self.set_query(query)
 
     def set_folder_filter(self, folder: str | None) -> None:
         self.all_photos.setChecked(folder is None)
@@ -411,6 +455,18 @@ class MainWindow(QMainWindow):
 
     def _folder_clicked(self, index: QModelIndex) -> None:
         self.set_folder_filter(index.data(PathRole))
+
+    def focus_results(self) -> None:
+        """Down from the search box: into the grid, on its first photo."""
+        if self.results.rowCount() == 0:
+            return
+        self.grid.setFocus()
+        if not self.grid.currentIndex().isValid():
+            self.grid.setCurrentIndex(self.results.index(0))
+
+    def clear_search(self) -> None:
+        self.search_bar.edit.clear()
+        self.set_query(Query(folder=self.query.folder))
 
     def _focus_search(self) -> None:
         self.search_bar.edit.setFocus()
@@ -432,17 +488,8 @@ class MainWindow(QMainWindow):
     def take_mime(self, mime: Any) -> bool:
         """Folders are added; image files and image data become an image query."""
         paths = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
-        text = mime.text().strip() if mime.hasText() else ""
-        if not paths and text and "\n" not in text:
-            candidate = (
-                QUrl(text).toLocalFile() if text.startswith("file://") else os.path.expanduser(text)
-            )
-            if os.path.exists(candidate):
-                paths = [candidate]
-        folders = [p for p in paths if os.path.isdir(p)]
-        images = [
-            p for p in paths if os.path.isfile(p) and Path(p).suffix.lower() in SUPPORTED_SUFFIXES
-        ]
+        dropped = queries.classify(paths, mime.text() if mime.hasText() else "")
+        folders, images = dropped.folders, dropped.images
         for folder in folders:
             self.add_folder(folder)
         if images:
@@ -470,25 +517,66 @@ class MainWindow(QMainWindow):
 
     def choose_query_image(self) -> None:
         suffixes = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES))
-        files, _ = QFileDialog.getOpenFileNames(self, "Search by image", "", f"Images ({suffixes})")
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Search by image", self._start_folder("last_image_folder"), f"Images ({suffixes})"
+        )
         if files:
+            self.gui_settings.setValue("last_image_folder", str(Path(files[0]).parent))
             self.add_query_images([(Path(p).name, p) for p in files])
 
     # --- folders ----------------------------------------------------------------------------
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
+        folder = QFileDialog.getExistingDirectory(
+            self, "Add a folder of photos", self._start_folder("last_folder")
+        )
         if folder:
+            self.gui_settings.setValue("last_folder", str(Path(folder).parent))
             self.add_folder(folder)
 
+    def _start_folder(self, key: str) -> str:
+        """Where a file dialog opens: the last folder used, else Pictures, else home."""
+        last = self.gui_settings.value(key)
+        if last and os.path.isdir(str(last)):
+            return str(last)
+        pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+        return pictures if pictures and os.path.isdir(pictures) else str(Path.home())
+
     def add_folder(self, folder: str) -> None:
-        self.statusBar().showMessage(f"Adding {folder}…", 5000)
+        if self.model_missing:
+            note = f"Added {folder}; it is indexed once you choose a model"
+        else:
+            note = f"Adding {folder}…"
+        self.statusBar().showMessage(note, 5000)
         self.host.add_folder(folder)
 
     def _remove_selected_folder(self) -> None:
         index = self.folder_list.currentIndex()
-        if index.isValid():
-            self.remove_folder(index.data(PathRole))
+        if not index.isValid():
+            self.statusBar().showMessage("Select a folder in the list to remove it", 5000)
+            return
+        folder = index.data(PathRole)
+        count = next(
+            (f["images"] for f in self.status.get("folders", []) if f["path"] == folder), 0
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Remove folder",
+            f"Remove {folder} from Magpie?",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setInformativeText(
+            f"Its {plural(count, 'photo')} leave Magpie's library and search. The files stay "
+            "on disk, untouched; add the folder again to bring them back (it is indexed anew)."
+        )
+        remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(
+            lambda button: self.remove_folder(folder) if button is remove else None
+        )
+        self.remove_box = box
+        box.open()
 
     def remove_folder(self, folder: str) -> None:
         if self.query.folder == folder:
@@ -522,14 +610,9 @@ class MainWindow(QMainWindow):
             start = seconds or 0.0
             menu.addAction(f"Play from {format_time(start)}", lambda: self.play(paths[0], start))
         menu.addSeparator()
+        menu.addAction("Open", lambda: self.open_paths(paths))
         menu.addAction(
-            "Open", lambda: [QDesktopServices.openUrl(QUrl.fromLocalFile(p)) for p in paths]
-        )
-        menu.addAction(
-            "Show in folder",
-            lambda: [
-                QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(p).parent))) for p in {*paths}
-            ],
+            "Show in folder", lambda: self.open_paths(sorted({str(Path(p).parent) for p in paths}))
         )
         menu.addAction("Copy path", lambda: self.copy_paths(paths))
         copy_image = menu.addAction("Copy image", lambda: self.copy_image(paths[0]))
@@ -543,6 +626,35 @@ class MainWindow(QMainWindow):
                 f"{format_time(seconds)})",
                 8000,
             )
+
+    def open_paths(self, paths: list[str]) -> None:
+        """Hand photos (or folders) to the desktop; say so when nothing is set up to open them."""
+        failed = [p for p in paths if not QDesktopServices.openUrl(QUrl.fromLocalFile(p))]
+        if failed:
+            what = "folders" if os.path.isdir(failed[0]) else f"{Path(failed[0]).suffix} files"
+            self.statusBar().showMessage(
+                f"No program on this computer is set up to open {what}. Choose a default "
+                "program for them in your system settings, or use Copy path.",
+                15000,
+            )
+
+    def find_similar_to_selection(self) -> None:
+        paths = self.selected_paths()
+        if paths:
+            self.find_similar(paths)
+        else:
+            self.statusBar().showMessage("Select a photo first, then find similar ones", 5000)
+
+    def step_thumb_size(self, direction: int) -> None:
+        self.size_slider.setValue(self.size_slider.value() + 40 * direction)
+
+    def show_shortcuts(self) -> None:
+        self.shortcuts_dialog = ShortcutsDialog(self.menu_actions, self)
+        self.shortcuts_dialog.open()
+
+    def show_about(self) -> None:
+        self.about_dialog = AboutDialog(str(self.library.root), self.status.get("model"), self)
+        self.about_dialog.open()
 
     def copy_paths(self, paths: list[str] | None = None) -> None:
         paths = paths if paths is not None else self.selected_paths()
@@ -581,7 +693,6 @@ class MainWindow(QMainWindow):
         folders = self.status.get("folders", [])
         in_use = self.status.get("model") or ""
         dialog = SettingsDialog(self.library, folders, note, self, in_use, self.host)
-        dialog.more_models.clicked.connect(self._get_another_model)
         if dialog.exec():
             restart, modes = dialog.save()
             for folder in self.status.get("folders", []):
@@ -594,18 +705,12 @@ class MainWindow(QMainWindow):
             else:
                 self.run_query_now()
 
-    def _get_another_model(self) -> None:
-        dialog = ModelSetupDialog(self.library, self)
-        dialog.setWindowTitle("Get another model")
-        dialog.installed.connect(
-            lambda name: self.statusBar().showMessage(
-                f"{name} installed; choose it in Settings", 10000
-            )
-        )
-        dialog.open()
-
     def show_failures(self) -> None:
-        FailuresDialog(self.status.get("failed", []), self).exec()
+        failed = self.status.get("failed", [])
+        if not failed:
+            self.statusBar().showMessage("Every file in your folders could be read", 5000)
+            return
+        FailuresDialog(failed, self).exec()
 
     def _toggle_pause(self) -> None:
         if self.host.control.paused:
@@ -630,6 +735,14 @@ class MainWindow(QMainWindow):
         self.gui_settings.setValue("splitter", self.splitter.saveState())
         self.gui_settings.sync()
         super().closeEvent(event)
+
+    def bring_forward(self) -> None:
+        """Another launch of Magpie on this library: show this window instead."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     def about(self) -> str:
         return f"Magpie {__version__}"

@@ -15,3 +15,9 @@ def app_icon() -> QIcon:
 def stylesheet() -> str:
     path = resource("style.qss")
     return path.read_text(encoding="utf-8") if path is not None else ""
+
+
+def image_icon() -> QIcon:
+    """The search bar's picture chip: an SVG, since an emoji needs a font that may be missing."""
+    path = resource("image.svg")
+    return QIcon(str(path)) if path is not None else QIcon()

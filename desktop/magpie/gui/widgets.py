@@ -7,7 +7,11 @@ from typing import Any
 from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QGuiApplication,
+    QIcon,
     QKeyEvent,
     QKeySequence,
     QPainter,
@@ -142,7 +146,8 @@ class PhotoGrid(QListView):
         self.fill_width()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space and self.currentIndex().isValid():
+        preview_keys = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if event.key() in preview_keys and self.currentIndex().isValid():
             self.previewRequested.emit(self.currentIndex())
             return
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
@@ -152,19 +157,44 @@ class PhotoGrid(QListView):
 
 
 class SearchLineEdit(QLineEdit):
-    """Esc clears; pasting an image or a file path becomes an image query, not text."""
+    """Esc clears; Down moves into the results; pasting or dropping an image or a file (a
+    thumbnail from the grid too) becomes an image query, not text."""
 
     imagePasted = Signal()
+    downPressed = Signal()
+    filesDropped = Signal(object)  # the QMimeData of a drop that holds files or an image
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Paste) and clipboard_has_image_query():
             self.imagePasted.emit()
+            return
+        if event.key() == Qt.Key.Key_Down:
+            self.downPressed.emit()
             return
         if event.key() == Qt.Key.Key_Escape:
             self.clear()
             self.textEdited.emit("")
             return
         super().keyPressEvent(event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()  # files are searched by, never typed in as text
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            self.filesDropped.emit(event.mimeData())
+            event.acceptProposedAction()
+        else:
+            super().dropEvent(event)
 
     def event(self, event: QEvent) -> bool:
         # let our paste handling win over QLineEdit's own shortcut when it applies
@@ -202,13 +232,13 @@ class Chip(QToolButton):
 
     removeRequested = Signal()
 
-    def __init__(self, label: str, pixmap: QPixmap | None, parent: Any = None) -> None:
+    def __init__(self, label: str, icon: QIcon | None, parent: Any = None) -> None:
         super().__init__(parent)
         self.setText(f"{label}  ✕")
         self.setToolTip(f"Searching by {label}: click to remove")
-        if pixmap is not None and not pixmap.isNull():
-            self.setIcon(pixmap)
-            self.setIconSize(QSize(20, 20))
+        if icon is not None and not icon.isNull():
+            self.setIcon(icon)
+            self.setIconSize(QSize(16, 16))
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.setAutoRaise(True)
         self.setObjectName("chip")

@@ -1,0 +1,211 @@
+"""Settings: model, device, results per page, score threshold, int8, watch mode per folder."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from magpie.core.errors import MagpieError
+from magpie.core.library import Library
+from magpie.core.pack_store import installed_packs
+from magpie.gui.dialogs.model_setup import ModelSetupDialog
+
+NO_MODEL = "(no model installed)"
+
+
+class _Relay(QObject):
+    """Carries the int8 check's outcome to the GUI thread."""
+
+    finished = Signal(str, str)  # outcome ("ok" | "error"), message
+
+
+class SettingsDialog(QDialog):
+    """Model, device, results per page, score threshold, and watch mode per folder."""
+
+    def __init__(
+        self,
+        library: Library,
+        folders: list[dict[str, Any]],
+        device_note: str,
+        parent: QWidget | None = None,
+        in_use: str = "",
+        host: Any = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.host = host
+        self.relay = _Relay()
+        self.relay.finished.connect(self._int8_checked)
+        self.library = library
+        settings = library.load_settings()
+        self.in_use = in_use
+        self.model = QComboBox()
+        self.refresh_models(settings.model or in_use)
+        self.device = QComboBox()
+        for label, value in (("Automatic", "auto"), ("CPU", "cpu"), ("CUDA (NVIDIA GPU)", "cuda")):
+            self.device.addItem(label, value)
+        self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
+        self.per_page = QSpinBox(
+            minimum=20, maximum=2000, singleStep=20, value=settings.results_per_page
+        )
+        self.threshold = QDoubleSpinBox(
+            minimum=0.0, maximum=1.0, singleStep=0.01, decimals=2, value=settings.score_threshold
+        )
+        self.threshold.setToolTip("Hide results scoring below this (0 shows everything)")
+        from magpie.core.int8 import load_check
+        from magpie.core.packs import load_pack
+
+        self.int8 = QCheckBox("Faster indexing on the CPU (int8)")
+        check = None
+        pack_dir = library.models_dir / (settings.model or in_use)
+        if (pack_dir / "config.json").is_file():
+            check = load_check(load_pack(pack_dir))
+        self.int8_check = QPushButton("Check on my photos")
+        self.int8_check.setToolTip("Compare int8 with full precision on 32 of your photos")
+        self.int8_check.setEnabled(host is not None and getattr(host, "engine", None) is not None)
+        self.int8_check.clicked.connect(self.run_int8_check)
+        self.int8_result = QLabel()
+        self.int8_result.setWordWrap(True)
+        self._show_int8(check, settings.int8_images)
+        self.folders = QTableWidget(len(folders), 2)
+        self.folders.setHorizontalHeaderLabels(["Folder", "Watching"])
+        self.folders.verticalHeader().setVisible(False)  # row numbers mean nothing here
+        header = self.folders.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, header.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, header.ResizeMode.ResizeToContents)
+        self.watch_modes: dict[str, QComboBox] = {}
+        for row, folder in enumerate(folders):
+            item = QTableWidgetItem(folder["path"])
+            item.setToolTip(folder["path"])
+            self.folders.setItem(row, 0, item)
+            combo = QComboBox()
+            combo.addItem("Native events", "native")
+            combo.addItem("Polling (network drives)", "polling")
+            combo.setCurrentIndex(max(0, combo.findData(folder["watch"])))
+            self.folders.setCellWidget(row, 1, combo)
+            self.watch_modes[folder["path"]] = combo
+        self.folders.resizeRowsToContents()
+        self.more_models = QPushButton("Get another model…")
+        self.more_models.clicked.connect(self.get_another_model)
+        self.model_setup: ModelSetupDialog | None = None
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model, 1)
+        model_row.addWidget(self.more_models)
+        form = QFormLayout()
+        form.addRow("Model", model_row)
+        form.addRow("Device", self.device)
+        form.addRow("", QLabel(device_note))
+        form.addRow("Results per page", self.per_page)
+        form.addRow("Score threshold", self.threshold)
+        int8_row = QHBoxLayout()
+        int8_row.addWidget(self.int8, 1)
+        int8_row.addWidget(self.int8_check)
+        form.addRow("", int8_row)
+        form.addRow("", self.int8_result)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Folders"))
+        layout.addWidget(self.folders)
+        layout.addWidget(buttons)
+        self.resize(720, 520)
+
+    def refresh_models(self, select: str = "") -> None:
+        """List the installed packs (again, after one was added), choosing `select`."""
+        packs = [p.name for p in installed_packs(self.library)]
+        self.model.clear()
+        self.model.addItems(packs or [NO_MODEL])
+        if select in packs:
+            self.model.setCurrentText(select)
+
+    def get_another_model(self) -> None:
+        self.model_setup = ModelSetupDialog(self.library, self)
+        self.model_setup.setWindowTitle("Get another model")
+        self.model_setup.installed.connect(self.refresh_models)
+        self.model_setup.open()
+
+    def _show_int8(self, check: Any, on: bool) -> None:
+        if check is not None and check.passed:
+            self.int8.setEnabled(True)
+            self.int8.setChecked(on)
+            self.int8_result.setText(
+                f"Checked on {check.photos} of your photos: {check.speedup:.1f}x faster, "
+                f"cosine >= {check.cosine_min:.3f} against full precision."
+            )
+        else:
+            self.int8.setEnabled(False)
+            self.int8.setChecked(False)
+            self.int8_result.setText(
+                "Not checked on your photos yet."
+                if check is None
+                else f"Checked on {check.photos} photos: {check.speedup:.1f}x faster, cosine >= "
+                f"{check.cosine_min:.3f}; not enough (needs 1.4x and 0.98), so it stays off."
+            )
+
+    def run_int8_check(self) -> None:
+        """Quantise and compare in a worker thread (seconds of CPU), never on the GUI thread."""
+        engine = getattr(self.host, "engine", None)
+        if engine is None:
+            return
+        self.int8_check.setEnabled(False)
+        self.int8_result.setText("Checking on your photos…")
+        relay = self.relay
+
+        def work() -> None:
+            try:
+                check = engine.check_int8(32)
+            except MagpieError as exc:
+                relay.finished.emit("error", str(exc))
+                return
+            relay.finished.emit("ok", json.dumps(check.__dict__))
+
+        threading.Thread(target=work, name="magpie-int8-check", daemon=True).start()
+
+    def _int8_checked(self, outcome: str, message: str) -> None:
+        from magpie.core.int8 import Int8Check
+
+        self.int8_check.setEnabled(True)
+        if outcome != "ok":
+            self.int8_result.setText(message)
+            return
+        check = Int8Check(**json.loads(message))
+        self._show_int8(check, check.passed)
+
+    def save(self) -> tuple[bool, dict[str, str]]:
+        """Write the settings; returns (model or device changed, changed watch modes)."""
+        settings = self.library.load_settings()
+        before = (settings.model or self.in_use, settings.device, settings.int8_images)
+        if self.model.currentText() != NO_MODEL:
+            settings.model = self.model.currentText()
+        settings.device = str(self.device.currentData())
+        settings.results_per_page = self.per_page.value()
+        settings.score_threshold = float(self.threshold.value())
+        if self.int8.isEnabled():
+            settings.int8_images = self.int8.isChecked()
+        self.library.save_settings(settings)
+        modes = {path: str(combo.currentData()) for path, combo in self.watch_modes.items()}
+        return before != (settings.model, settings.device, settings.int8_images), modes
