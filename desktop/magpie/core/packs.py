@@ -6,10 +6,12 @@ themselves are opened by the encoders (magpie.core.encoders), which check their 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from magpie.core.errors import PackError
@@ -32,6 +34,7 @@ REQUIRED_FILES = (
     TOKENIZER_FILE,
     TOKENIZER_CFG,
 )
+GRAPH_FILES = (VISUAL_MODEL, TEXTUAL_MODEL)
 
 
 @dataclass(frozen=True)
@@ -176,3 +179,80 @@ def load_pack(path: str | Path, name: str | None = None) -> ModelPack:
         pad_token=pad_token,
         config=config,
     )
+
+
+def _tensors_of_nodes(nodes: Iterable[Any]) -> Iterator[Any]:
+    for node in nodes:
+        for attribute in node.attribute:
+            if attribute.HasField("t"):
+                yield attribute.t
+            yield from attribute.tensors
+            if attribute.HasField("g"):
+                yield from _tensors_of_graph(attribute.g)
+            for subgraph in attribute.graphs:
+                yield from _tensors_of_graph(subgraph)
+
+
+def _tensors_of_graph(graph: Any) -> Iterator[Any]:
+    """Every TensorProto a graph holds: initializers, constants, and those of its subgraphs."""
+    yield from graph.initializer
+    for sparse in graph.sparse_initializer:
+        yield sparse.values
+        yield sparse.indices
+    yield from _tensors_of_nodes(graph.node)
+
+
+def external_data_files(model_file: Path) -> list[str]:
+    """Files beside an ONNX graph that hold its weights (external data), relative to it.
+
+    Towers over 2 GiB (protobuf's limit) keep their tensors in separate files: one per tensor
+    as torch.onnx writes them, or one `model.onnx_data`. A location that leaves the graph's
+    folder is refused: a pack never reads or installs anything outside itself.
+    """
+    import onnx
+
+    try:
+        model = onnx.load(str(model_file), load_external_data=False)
+    except Exception as exc:  # protobuf raises DecodeError, onnx its own types
+        raise PackError(f"{model_file}: ONNX graph will not load ({exc})") from None
+    folder = model_file.parent.resolve()
+    found: dict[str, None] = {}  # ordered set
+    tensors = itertools.chain(
+        _tensors_of_graph(model.graph),
+        *(_tensors_of_nodes(function.node) for function in model.functions),
+    )
+    for tensor in tensors:
+        if tensor.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        location = next((e.value for e in tensor.external_data if e.key == "location"), "")
+        relative = PurePosixPath(location.replace("\\", "/"))
+        inside = (folder / relative).resolve()
+        if not location or relative.is_absolute() or folder not in inside.parents:
+            raise PackError(
+                f"{model_file}: tensor {tensor.name!r} points at {location!r}, outside the "
+                "model pack; refused"
+            )
+        found[inside.relative_to(folder).as_posix()] = None
+    return list(found)
+
+
+def pack_files(pack_dir: Path) -> list[str]:
+    """Every file a working pack needs, relative to it: the six of the layout and the
+    external data files its two graphs reference (nothing else in the folder)."""
+    files = list(REQUIRED_FILES)
+    for graph in GRAPH_FILES:
+        folder = PurePosixPath(graph).parent
+        files += [(folder / name).as_posix() for name in external_data_files(pack_dir / graph)]
+    return files
+
+
+def check_pack_files(pack_dir: Path) -> list[str]:
+    """pack_files(), raising PackError naming the first one that is missing."""
+    files = pack_files(pack_dir)
+    for relative in files:
+        if not (pack_dir / relative).is_file():
+            raise PackError(
+                f"{pack_dir / relative}: file is missing from the model pack "
+                "(the graph keeps its weights there)"
+            )
+    return files
