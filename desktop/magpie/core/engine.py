@@ -139,7 +139,9 @@ class Engine:
                 pack = resolve_model(self.library, self._model_spec)
                 settings = self.library.load_settings()
                 device = self._device or settings.device
-                self._clip = ClipModel(pack, device, int8=settings.int8_images)
+                self._clip = ClipModel(
+                    pack, device, int8=settings.int8_images, language=settings.language
+                )
             return self._clip
 
     @property

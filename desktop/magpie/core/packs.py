@@ -6,6 +6,7 @@ themselves are opened by the encoders (magpie.core.encoders), which check their 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import math
@@ -17,6 +18,7 @@ from typing import Any, Literal
 from magpie.core.errors import PackError
 
 ResizeMode = Literal["shortest", "squash"]
+Arithmetic = Literal["immich", "torchvision"]
 RESIZE_MODES: tuple[ResizeMode, ...] = ("shortest", "squash")
 INTERPOLATIONS = ("bicubic", "bilinear", "nearest", "lanczos")
 
@@ -35,6 +37,9 @@ REQUIRED_FILES = (
     TOKENIZER_CFG,
 )
 GRAPH_FILES = (VISUAL_MODEL, TEXTUAL_MODEL)
+# config.json key our export tool writes; its presence means OpenAI's tokenizer conventions
+MAGPIE_EXPORT_KEY = "magpie"
+TextClean = Literal["openai", "immich"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,8 @@ class PreprocessConfig:
     std: tuple[float, float, float]
     interpolation: str = "bicubic"
     resize_mode: ResizeMode = "shortest"
+    # whose resize arithmetic the pack was made with (see imaging.shortest_geometry)
+    arithmetic: Arithmetic = "immich"
 
 
 @dataclass(frozen=True)
@@ -74,10 +81,48 @@ class ModelPack:
         return self.path / TOKENIZER_FILE
 
     @property
+    def text_cfg(self) -> dict[str, Any]:
+        text_cfg = self.config.get("text_cfg")
+        return text_cfg if isinstance(text_cfg, dict) else {}
+
+    @property
     def canonicalize_text(self) -> bool:
-        """Immich's packs ask for punctuation-free lower-case text with this flag."""
-        kwargs = self.config.get("text_cfg", {}).get("tokenizer_kwargs") or {}
+        """Immich's packs ask for punctuation-free lower-case text with this flag (SigLIP)."""
+        kwargs = self.text_cfg.get("tokenizer_kwargs") or {}
         return isinstance(kwargs, dict) and kwargs.get("clean") == "canonicalize"
+
+    @property
+    def text_clean(self) -> TextClean:
+        """Whose clean-up the text gets before tokenizing: OpenAI's (ftfy, HTML entities) for
+        Magpie's exports, whose tokenizer is OpenAI's BPE; Immich's (whitespace only) for every
+        other pack, as they are Immich's or follow its layout."""
+        return "openai" if MAGPIE_EXPORT_KEY in self.config else "immich"
+
+    @property
+    def hf_text_model(self) -> str:
+        """The Hugging Face text model or tokenizer behind the text tower ("" for CLIP's own)."""
+        cfg = self.text_cfg
+        return str(cfg.get("hf_tokenizer_name") or cfg.get("hf_model_name") or "")
+
+    @property
+    def needs_language_code(self) -> bool:
+        """NLLB-CLIP: the query starts with a FLORES-200 code (Immich tests the name; a pack
+        imported under another name is still known by its tokenizer)."""
+        return self.name.lower().startswith("nllb") or "nllb" in self.hf_text_model.lower()
+
+    @property
+    def causal_text(self) -> bool:
+        """Whether the text tower ignores what follows the real tokens (CLIP's causal mask), so
+        a short query may run without padding. SigLIP, XLM-Roberta, NLLB and M-CLIP towers
+        attend to every position: they are fed exactly as exported, padded."""
+        cfg = self.text_cfg
+        if MAGPIE_EXPORT_KEY in self.config:
+            return True
+        return not (
+            self.hf_text_model
+            or cfg.get("no_causal_mask")
+            or cfg.get("pool_type") not in (None, "argmax")
+        )
 
 
 def _read_json(pack_dir: Path, relative: str) -> dict[str, Any]:
@@ -162,6 +207,8 @@ def load_pack(path: str | Path, name: str | None = None) -> ModelPack:
     )
 
     preprocess = parse_preprocess(_read_json(pack_dir, PREPROCESS_CFG), pack_dir / PREPROCESS_CFG)
+    if MAGPIE_EXPORT_KEY in config:  # made from PyTorch by Magpie: torchvision's arithmetic
+        preprocess = dataclasses.replace(preprocess, arithmetic="torchvision")
 
     tokenizer_cfg = _read_json(pack_dir, TOKENIZER_CFG)
     pad_token = tokenizer_cfg.get("pad_token")
