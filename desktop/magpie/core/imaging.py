@@ -73,6 +73,7 @@ _REDUCING_GAP = 3.0
 _THUMBNAIL_REDUCING_GAP = 1.25
 
 ImageSource = str | Path | bytes | BinaryIO
+FULL_SIZE_KEY = "magpie.full_size"  # Image.info: the upright size before DCT scaling
 
 
 def is_supported(path: str | Path) -> bool:
@@ -206,7 +207,11 @@ def _decode_photo(fp: BinaryIO, where: str, min_short_side: int) -> DecodedPhoto
         info = _photo_info(image, width, height)
         _draft_jpeg(image, min_short_side)
         image.load()
-        return DecodedPhoto(to_rgb(_upright(image, where)), info)
+        rgb = to_rgb(_upright(image, where))
+        # a DCT-scaled decode rounds its sides up; the model's resize arithmetic must see the
+        # photo's true proportions, or it can land a pixel off the full decode's geometry
+        rgb.info[FULL_SIZE_KEY] = (info.width, info.height)
+        return DecodedPhoto(rgb, info)
     except MemoryError:
         raise DecodeError(f"{where}: not enough memory to decode this image") from None
     except Exception as exc:  # Pillow's decoders raise many types for damaged data
@@ -309,7 +314,8 @@ def resize_for_model(image: Image.Image, cfg: PreprocessConfig) -> Image.Image:
         if image.size == (target_w, target_h):
             return image
         return image.resize((target_w, target_h), _resampling(cfg), reducing_gap=_REDUCING_GAP)
-    new_w, new_h, left, top = shortest_geometry(image.width, image.height, cfg)
+    full_w, full_h = image.info.get(FULL_SIZE_KEY, image.size)
+    new_w, new_h, left, top = shortest_geometry(full_w, full_h, cfg)
     if (new_w, new_h) != image.size:
         image = image.resize((new_w, new_h), _resampling(cfg), reducing_gap=_REDUCING_GAP)
     if (new_w, new_h) == (target_w, target_h):
