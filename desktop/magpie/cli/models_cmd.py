@@ -23,7 +23,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 def _models_list(args: argparse.Namespace) -> int:
     from magpie.core.errors import MagpieError
     from magpie.core.pack_store import installed_packs, resolve_model
-    from magpie.core.registry import REGISTRY
+    from magpie.core.registry import REGISTRY, likely_gpu, recommended
 
     library = library_for(args)
     installed = installed_packs(library)
@@ -32,16 +32,32 @@ def _models_list(args: argparse.Namespace) -> int:
     except MagpieError:
         in_use = None
     names = {p.name for p in installed}
+    gpu = likely_gpu()
+    picks = {
+        "cpu": recommended(gpu=False).name,
+        "cpu_multilingual": recommended(gpu=False, multilingual=True).name,
+        "gpu": recommended(gpu=True).name,
+        "gpu_multilingual": recommended(gpu=True, multilingual=True).name,
+    }
     document = {
         "in_use": in_use,
+        "gpu_detected": gpu,
+        "recommended": recommended(gpu).name,
+        "recommended_by_hardware": picks,
         "installed": [
             {"name": p.name, "path": str(p.path), "bytes": p.size_bytes} for p in installed
         ],
         "available": [
             {
                 "name": e.name,
+                "family": e.family,
+                "dim": e.dim,
+                "languages": list(e.languages),
                 "summary": e.summary,
                 "approx_mb": e.approx_size_mb,
+                "recall_en": e.recall_en,
+                "memory_mib": e.memory_mib,
+                "ms_per_image": e.ms_per_image,
                 "default": e.default,
                 "installed": e.name in names,
             }
@@ -54,10 +70,26 @@ def _models_list(args: argparse.Namespace) -> int:
         for p in installed:
             mark = "*" if p.name == in_use else " "
             lines.append(f" {mark} {p.name:<32} {p.size_bytes / 1e6:8.0f} MB  {p.path}")
-        lines.append("Available to install (magpie models install NAME):")
+        lines.append(
+            "Available to install (magpie models install NAME); "
+            "recall: Immich's English search score, + = recommended here:"
+        )
+        lines.append(f"   {'name':<54} {'size':>9} {'dim':>5} {'recall':>6}  languages  when")
+        best = recommended(gpu).name
         for e in REGISTRY:
-            status = "installed" if e.name in names else f"~{e.approx_size_mb} MB"
-            lines.append(f"   {e.name:<32} {status:>12}  {e.summary}")
+            mark = "+" if e.name == best else " "
+            size = "installed" if e.name in names else f"~{e.approx_size_mb} MB"
+            recall = f"{e.recall_en:.1f}" if e.recall_en is not None else "-"
+            languages = "many" if e.multilingual else "English"
+            lines.append(
+                f" {mark} {e.name:<54} {size:>9} {e.dim:>5} {recall:>6}  {languages:<9}  "
+                f"{e.summary}"
+            )
+        lines.append(
+            f"Recommended: {picks['cpu']} without a GPU, {picks['gpu']} with one; "
+            f"for other languages {picks['cpu_multilingual']} / {picks['gpu_multilingual']}"
+            f" (GPU {'found' if gpu else 'not found'} here)."
+        )
         return "\n".join(lines)
 
     emit(args, document, text)

@@ -14,6 +14,7 @@ import numpy as np
 from magpie.core.errors import MagpieError, ModelNotFoundError
 from magpie.core.library import Library
 from magpie.core.packs import CONFIG_FILE, ModelPack, check_pack_files, load_pack
+from magpie.core.registry import DEFAULT_MODEL
 
 log = logging.getLogger("magpie.models")
 
@@ -78,7 +79,7 @@ def resolve_model(library: Library, spec: str | None = None) -> ModelPack:
         return load_pack(packs[0].path, packs[0].name)
     if not packs:
         raise ModelNotFoundError(
-            "no model installed. Run `magpie models install ViT-B-32__openai` (downloads ~600 MB), "
+            f"no model installed. Run `magpie models install {DEFAULT_MODEL}` (downloads ~600 MB), "
             "or `magpie models import DIR` for a pack folder you have, or pass --model DIR."
         )
     names = ", ".join(p.name for p in packs)
