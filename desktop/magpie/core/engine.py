@@ -148,6 +148,19 @@ class Engine:
     def model_name(self) -> str:
         return self.clip.name
 
+    def current_model(self) -> tuple[ClipModel, VectorIndex]:
+        """The model and its index as one pair: a search never mixes two models' vectors,
+        even while a model switch (magpie.core.switching) swaps them."""
+        with self._state_lock:
+            return self.clip, self.index
+
+    def adopt_model(self, clip: ClipModel, index: VectorIndex) -> None:
+        """Answer from now on with `clip` and its index (built by a ModelSwitch)."""
+        with self._state_lock:
+            self._save_index()
+            self._clip, self._index, self._model_spec = clip, index, clip.name
+            self._save_index()
+
     def _index_path(self) -> Path:
         return self.library.root / "index" / f"{_safe_name(self.model_name)}.faiss"
 
@@ -253,13 +266,13 @@ class Engine:
             scanned.removed,
         )
         report.deferred, report.offline = scanned.deferred, scanned.offline
-        index = self.index
+        clip, index = self.current_model()
         index.remove(np.array(scanned.removed_ids, dtype=np.int64))
-        indexer = Indexer(self.catalog, self.clip.image, self.model_name, index, self.thumbnails)
+        indexer = Indexer(self.catalog, clip.image, clip.name, index, self.thumbnails)
         run = indexer.run(progress=progress, control=control)
         report.indexed, report.failed = run.indexed, run.failed
         if index.needs_approximate():
-            ids, vectors = self.catalog.vectors(self.model_name, self.clip.dim)
+            ids, vectors = self.catalog.vectors(clip.name, clip.dim)
             index.build_approximate(ids, vectors)
         self._save_index()
         report.seconds = time.monotonic() - started
@@ -277,33 +290,35 @@ class Engine:
         date_from: float | None = None,
         date_to: float | None = None,
     ) -> list[SearchResult]:
-        query = self.clip.embed_texts([text])[0]
-        return self.search_vector(query, k, offset, threshold, folder, date_from, date_to)
+        clip, index = self.current_model()
+        query = clip.embed_texts([text])[0]
+        return self.search_vector(query, k, offset, threshold, folder, date_from, date_to, index)
 
     def search_image(
         self, source: imaging.ImageSource, k: int = 50, **filters: Any
     ) -> list[SearchResult]:
-        tensor = imaging.load_for_model(source, self.clip.pack.preprocess)
-        return self.search_vector(self.clip.image.encode(tensor[None])[0], k, **filters)
+        clip, index = self.current_model()
+        tensor = imaging.load_for_model(source, clip.pack.preprocess)
+        return self.search_vector(clip.image.encode(tensor[None])[0], k, index=index, **filters)
 
     def search_images(
         self, sources: list[imaging.ImageSource], k: int = 50, **filters: Any
     ) -> list[SearchResult]:
         """Several reference images combined (their normalised mean)."""
-        cfg = self.clip.pack.preprocess
-        vectors = self.clip.image.encode(
-            np.stack([imaging.load_for_model(s, cfg) for s in sources])
-        )
-        return self.search_vector(vectors.mean(axis=0), k, **filters)
+        clip, index = self.current_model()
+        cfg = clip.pack.preprocess
+        vectors = clip.image.encode(np.stack([imaging.load_for_model(s, cfg) for s in sources]))
+        return self.search_vector(vectors.mean(axis=0), k, index=index, **filters)
 
     def similar(self, path: str | Path, k: int = 50, **filters: Any) -> list[SearchResult]:
         """Photos like this one: its stored vector if it is in the library, else it is encoded."""
         resolved = Path(path).expanduser().resolve()
         row = self.catalog.file_by_path(resolved)
-        vector = self.catalog.vector(row.id, self.model_name) if row else None
+        clip, index = self.current_model()
+        vector = self.catalog.vector(row.id, clip.name) if row else None
         if vector is None:
             return self.search_image(resolved, k, **filters)
-        results = self.search_vector(vector, k + 1, **filters)
+        results = self.search_vector(vector, k + 1, index=index, **filters)
         return [r for r in results if r.file_id != row.id][:k]  # type: ignore[union-attr]
 
     def search_vector(
@@ -315,13 +330,17 @@ class Engine:
         folder: str | Path | None = None,
         date_from: float | None = None,
         date_to: float | None = None,
+        index: VectorIndex | None = None,  # a current_model() snapshot; default: the current
     ) -> list[SearchResult]:
+        index = self.index if index is None else index
+        if query.shape[-1] != index.dim:
+            raise MagpieError(f"a {query.shape[-1]}-d query cannot search {index.dim}-d vectors")
         query = query / max(float(np.linalg.norm(query)), 1e-12)
         allowed = None
         if folder is not None or date_from is not None or date_to is not None:
             where = Path(folder).expanduser().resolve() if folder is not None else None
             allowed = self.catalog.ids_matching(where, date_from, date_to)
-        hits = self.index.search(query, offset + k, allowed)
+        hits = index.search(query, offset + k, allowed)
         ids, scores = hits.ids[offset:], hits.scores[offset:]
         if threshold is None:
             threshold = self.library.load_settings().score_threshold or None
