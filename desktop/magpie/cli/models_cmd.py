@@ -183,8 +183,16 @@ def _models_export(args: argparse.Namespace) -> int:
         sys.stderr.write(f"magpie: {message}\n")
         sys.stderr.flush()
 
+    if args.pretrained is not None and args.openclip is None:
+        raise MagpieError("--pretrained goes with --openclip MODEL")
     try:
-        if args.checkpoint is not None:
+        if args.openclip is not None:
+            from magpie_export.openclip import export_openclip
+
+            report = export_openclip(
+                args.openclip, args.out, args.pretrained, args.precision, say=say
+            )
+        elif args.checkpoint is not None:
             report = export_checkpoint(args.checkpoint, args.out, args.precision, say=say)
         else:
             report = export_random(args.random_init, args.out, args.precision, say=say)

@@ -146,6 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument(
         "--random-init", metavar="ARCH", help="random weights (ViT-B-32, ViT-L-14, ...)"
     )
+    source.add_argument(
+        "--openclip", metavar="MODEL", help="an OpenCLIP model (ViT-B-16, ViT-H-14-quickgelu...)"
+    )
+    export.add_argument(
+        "--pretrained", type=Path, metavar="FILE", help="with --openclip: its checkpoint"
+    )
     export.add_argument("--out", type=Path, required=True, metavar="DIR")
     export.add_argument("--precision", choices=("fp32", "fp16", "int8"), default="fp32")
     return parser
