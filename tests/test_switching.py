@@ -147,3 +147,18 @@ def test_a_query_never_meets_another_models_vectors(engine: Engine):
     query = engine.clip.embed_texts(["red"])[0]  # 8-d
     with pytest.raises(MagpieError, match="8-d query cannot search 4-d"):
         engine.search_vector(query, index=ModelSwitch(engine, "new").index)
+
+
+def test_cli_switch(engine: Engine, capsys: pytest.CaptureFixture[str]):
+    import json
+
+    from magpie.launch import main as magpie
+
+    root = str(engine.library.root)
+    engine.close()
+    assert magpie(["--library", root, "models", "switch", "new", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document == {"model": "new", "previous": "old", "photos": 7}
+    assert Library(root).load_settings().model == "new"
+    assert magpie(["--library", root, "models", "switch", "new"]) == 1
+    assert "already the model in use" in capsys.readouterr().err

@@ -15,6 +15,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         "install": _models_install,
         "import": _models_import,
         "use": _models_use,
+        "switch": _models_switch,
         "int8": _models_int8,
         "export": _models_export,
     }[args.action](args)
@@ -138,6 +139,45 @@ def _models_use(args: argparse.Namespace) -> int:
 
     use_model(library_for(args), args.name)
     emit(args, {"model": args.name}, lambda: f"now using {args.name}")
+    return 0
+
+
+def _models_switch(args: argparse.Namespace) -> int:
+    """Embed every photo with NAME first; the settings change only when that is done, so
+    other Magpie processes keep searching with the current model until then."""
+    from magpie.core.switching import ModelSwitch
+
+    bar = ProgressBar(sys.stderr, f"indexing with {args.name}")
+    with open_engine(args, writer=True) as engine:
+        previous = engine.model_name
+        switch = ModelSwitch(
+            engine,
+            args.name,
+            on_change=lambda status: bar.update(status.done, status.total or None),
+        )
+        try:
+            switch.start()
+            while not switch.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            switch.cancel()
+            switch.wait()
+        finally:
+            bar.close()
+        status = switch.status()
+    if status.state != "switched":
+        from magpie.core.errors import MagpieError
+
+        raise MagpieError(
+            f"switch to {args.name} {status.state}"
+            + (f": {status.error}" if status.error else "")
+            + f"; still using {previous} (the vectors made so far are kept for next time)"
+        )
+    emit(
+        args,
+        {"model": status.candidate, "previous": previous, "photos": status.done},
+        lambda: f"now using {status.candidate} ({status.done} photos embedded)",
+    )
     return 0
 
 
