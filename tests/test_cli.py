@@ -86,7 +86,7 @@ def test_usage_errors_exit_2(library_dir: Path, capsys):
 def test_no_model_installed_says_what_to_do(library_dir: Path, capsys):
     code, _, err = run(["embed", "--text", "x"], capsys)
     assert code == 1
-    assert "no model installed" in err and "magpie models install ViT-B-32__openai" in err
+    assert "no model installed" in err and "magpie models install ViT-B-32__laion2b" in err
 
 
 def test_models_import_list_use(tmp_path: Path, library_dir: Path, capsys):
@@ -96,7 +96,9 @@ def test_models_import_list_use(tmp_path: Path, library_dir: Path, capsys):
     listing = json.loads(run(["models", "list", "--json"], capsys)[1])
     assert listing["in_use"] == "first"  # the only one installed
     assert [p["name"] for p in listing["installed"]] == ["first"]
-    assert any(a["name"] == "ViT-B-32__openai" and a["default"] for a in listing["available"])
+    assert any(
+        a["name"] == "ViT-B-32__laion2b-s34b-b79k" and a["default"] for a in listing["available"]
+    )
 
     assert run(["models", "import", str(second), "--name", "small"], capsys)[0] == 0
     code, _, err = run(["embed", "--text", "red"], capsys)

@@ -23,10 +23,13 @@ def reference_tensor(path, cfg) -> np.ndarray:
     with Image.open(path) as opened:
         image = ImageOps.exif_transpose(opened).convert("RGB")
     width, height = image.size
-    scale = cfg.height / min(width, height)
-    size = (max(cfg.width, round(width * scale)), max(cfg.height, round(height * scale)))
+    # the pack's (Immich's) arithmetic: int() of the long side and of the crop offset
+    side = cfg.height
+    size = (
+        (side, int(height / width * side)) if width < height else (int(width / height * side), side)
+    )
     image = image.resize(size, Image.Resampling.BICUBIC)
-    left, top = (size[0] - cfg.width) // 2, (size[1] - cfg.height) // 2
+    left, top = int(size[0] / 2 - side / 2), int(size[1] / 2 - side / 2)
     image = image.crop((left, top, left + cfg.width, top + cfg.height))
     pixels = np.asarray(image, np.float32) / 255.0
     return ((pixels - np.array(cfg.mean, np.float32)) / np.array(cfg.std, np.float32)).transpose(

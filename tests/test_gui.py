@@ -302,10 +302,13 @@ def test_settings_show_the_device_and_offer_other_models(
     dialog.folders.cellWidget(0, 1).setCurrentIndex(1)
     restart, modes = dialog.save()
     assert not restart and list(modes.values()) == ["polling"]
+    dialog.language.setCurrentIndex(dialog.language.findData("de"))
+    assert dialog.save()[0]  # the engine reopens: its NLLB text encoder needs the new code
+    assert indexed.library.load_settings().language == "de"
     assert indexed.library.load_settings().results_per_page == 40
     setup = ModelSetupDialog(indexed.library, indexed)
     qtbot.addWidget(setup)
-    setup.choice.setCurrentIndex(2)
+    setup.choice.setCurrentIndex(setup.choice.findData("XLM-Roberta-Large-Vit-B-32"))
     assert "XLM-Roberta" in setup.download_button.text()
 
 

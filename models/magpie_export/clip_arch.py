@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -32,13 +32,71 @@ class ClipArch:
     transformer_width: int
     transformer_heads: int
     transformer_layers: int
+    # OpenCLIP variants of the same architecture (defaults: OpenAI's)
+    quick_gelu: bool = True  # OpenAI trained with QuickGELU; most OpenCLIP models use GELU
+    vision_head_width: int = HEAD_WIDTH  # ViT-H-14: 80, ViT-g-14: 88
+    vision_mlp_ratio: float = 4.0  # ViT-g-14: 4.3637
 
     @property
     def vision_heads(self) -> int:
-        return max(1, self.vision_width // HEAD_WIDTH)
+        return max(1, self.vision_width // self.vision_head_width)
+
+    @property
+    def vision_mlp_width(self) -> int:
+        return int(self.vision_width * self.vision_mlp_ratio)
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
+
+
+def _openclip(
+    embed: int,
+    image: int,
+    layers: int,
+    width: int,
+    patch: int,
+    text_width: int,
+    text_heads: int,
+    text_layers: int,
+    head_width: int = HEAD_WIDTH,
+    mlp_ratio: float = 4.0,
+) -> ClipArch:
+    return ClipArch(
+        embed, image, layers, width, patch, 77, 49408, text_width, text_heads, text_layers,
+        quick_gelu=False, vision_head_width=head_width, vision_mlp_ratio=mlp_ratio,
+    )  # fmt: skip
+
+
+# OpenCLIP's model configs (open_clip/model_configs/*.json) of the CLIP-architecture models
+# whose text side is CLIP's BPE tokenizer: LAION, DataComp, DFN, CommonPool... checkpoints.
+# A "-quickgelu" suffix selects QuickGELU, as in open_clip.
+OPENCLIP_ARCHS: dict[str, ClipArch] = {
+    "ViT-B-32": _openclip(512, 224, 12, 768, 32, 512, 8, 12),
+    "ViT-B-32-256": _openclip(512, 256, 12, 768, 32, 512, 8, 12),
+    "ViT-B-16": _openclip(512, 224, 12, 768, 16, 512, 8, 12),
+    "ViT-B-16-plus-240": _openclip(640, 240, 12, 896, 16, 640, 10, 12),
+    "ViT-L-14": _openclip(768, 224, 24, 1024, 14, 768, 12, 12),
+    "ViT-L-14-336": _openclip(768, 336, 24, 1024, 14, 768, 12, 12),
+    "ViT-H-14": _openclip(1024, 224, 32, 1280, 14, 1024, 16, 24, head_width=80),
+    "ViT-H-14-378": _openclip(1024, 378, 32, 1280, 14, 1024, 16, 24, head_width=80),
+    "ViT-g-14": _openclip(1024, 224, 40, 1408, 14, 1024, 16, 24, head_width=88, mlp_ratio=4.3637),
+}
+
+
+def openclip_arch(name: str) -> ClipArch:
+    """An OpenCLIP model name ("ViT-B-16", "ViT-H-14-quickgelu", "ViT-B-16__datacomp_xl...")."""
+    base = name.split("__")[0]
+    quick = base.endswith("-quickgelu")
+    base = base.removesuffix("-quickgelu")
+    if base not in OPENCLIP_ARCHS:
+        known = ", ".join(OPENCLIP_ARCHS)
+        raise ValueError(
+            f"unknown or unsupported OpenCLIP model {name!r}: use one of {known} "
+            "(optionally with -quickgelu). SigLIP, XLM-Roberta, NLLB and other models with a "
+            "Hugging Face text tower need their tokenizer from the Hub and are not exported here"
+        )
+    arch = OPENCLIP_ARCHS[base]
+    return replace(arch, quick_gelu=True) if quick else arch
 
 
 # Published shapes, for --random-init only (loading real weights infers them instead).
@@ -126,14 +184,17 @@ class Attention(nn.Module):
 
 
 class ResidualBlock(nn.Module):
-    def __init__(self, width: int, heads: int) -> None:
+    def __init__(
+        self, width: int, heads: int, mlp_width: int | None = None, quick_gelu: bool = True
+    ) -> None:
         super().__init__()
+        mlp_width = mlp_width or width * 4
         self.attn = Attention(width, heads)
         self.ln_1 = nn.LayerNorm(width)
         self.mlp = nn.Sequential()
-        self.mlp.add_module("c_fc", nn.Linear(width, width * 4))
-        self.mlp.add_module("gelu", QuickGELU())
-        self.mlp.add_module("c_proj", nn.Linear(width * 4, width))
+        self.mlp.add_module("c_fc", nn.Linear(width, mlp_width))
+        self.mlp.add_module("gelu", QuickGELU() if quick_gelu else nn.GELU())
+        self.mlp.add_module("c_proj", nn.Linear(mlp_width, width))
         self.ln_2 = nn.LayerNorm(width)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -142,9 +203,18 @@ class ResidualBlock(nn.Module):
 
 
 class Transformer(nn.Module):
-    def __init__(self, width: int, layers: int, heads: int) -> None:
+    def __init__(
+        self,
+        width: int,
+        layers: int,
+        heads: int,
+        mlp_width: int | None = None,
+        quick_gelu: bool = True,
+    ) -> None:
         super().__init__()
-        self.resblocks = nn.ModuleList([ResidualBlock(width, heads) for _ in range(layers)])
+        self.resblocks = nn.ModuleList(
+            [ResidualBlock(width, heads, mlp_width, quick_gelu) for _ in range(layers)]
+        )
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         for block in self.resblocks:
@@ -162,7 +232,9 @@ class VisionTransformer(nn.Module):
         self.class_embedding = nn.Parameter(scale * torch.randn(width))
         self.positional_embedding = nn.Parameter(scale * torch.randn(grid * grid + 1, width))
         self.ln_pre = nn.LayerNorm(width)
-        self.transformer = Transformer(width, arch.vision_layers, arch.vision_heads)
+        self.transformer = Transformer(
+            width, arch.vision_layers, arch.vision_heads, arch.vision_mlp_width, arch.quick_gelu
+        )
         self.ln_post = nn.LayerNorm(width)
         self.proj = nn.Parameter(scale * torch.randn(width, arch.embed_dim))
 
@@ -180,7 +252,9 @@ class CLIP(nn.Module):
         self.arch = arch
         self.visual = VisionTransformer(arch)
         width = arch.transformer_width
-        self.transformer = Transformer(width, arch.transformer_layers, arch.transformer_heads)
+        self.transformer = Transformer(
+            width, arch.transformer_layers, arch.transformer_heads, quick_gelu=arch.quick_gelu
+        )
         self.token_embedding = nn.Embedding(arch.vocab_size, width)
         self.positional_embedding = nn.Parameter(torch.empty(arch.context_length, width))
         self.ln_final = nn.LayerNorm(width)
@@ -238,10 +312,15 @@ def clean_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return cleaned
 
 
-def build_from_state_dict(state: dict[str, torch.Tensor]) -> CLIP:
+def build_from_state_dict(state: dict[str, torch.Tensor], arch: ClipArch | None = None) -> CLIP:
+    """The model for a state_dict; `arch` (an OpenCLIP name's) where weights cannot tell it
+    (head width, activation); every tensor must then fit it exactly."""
     state = clean_state_dict(state)
-    model = CLIP(infer_arch(state))
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    model = CLIP(arch or infer_arch(state))
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as exc:  # tensors of the wrong shape for this architecture
+        raise ValueError(f"checkpoint does not match the architecture: {exc}") from None
     if missing or unexpected:
         raise ValueError(
             f"checkpoint does not match the CLIP architecture (missing {sorted(missing)[:5]}, "

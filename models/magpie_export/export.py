@@ -183,7 +183,10 @@ def _write_configs(
             "layers": arch["vision_layers"],
             "width": arch["vision_width"],
             "patch_size": arch["vision_patch_size"],
+            "head_width": arch["vision_head_width"],
+            "mlp_ratio": arch["vision_mlp_ratio"],
         },
+        "quick_gelu": arch["quick_gelu"],
         "text_cfg": {
             "context_length": arch["context_length"],
             "vocab_size": arch["vocab_size"],

@@ -138,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--name", help="name to install it under (default: the folder's name)")
     use = action("use", "choose the pack Magpie uses")
     use.add_argument("name")
+    switch = action(
+        "switch", "index with another pack, then use it; searches keep the old one meanwhile"
+    )
+    switch.add_argument("name")
     int8 = action("int8", "faster CPU indexing: make an int8 image tower, check it on your photos")
     int8.add_argument("--sample", type=int, default=32, metavar="N", help="photos to check on (32)")
     int8.add_argument("--off", action="store_true", help="go back to the fp32 image tower")
@@ -148,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     source.add_argument(
         "--random-init", metavar="ARCH", help="random weights (ViT-B-32, ViT-L-14, ...)"
+    )
+    source.add_argument(
+        "--openclip", metavar="MODEL", help="an OpenCLIP model (ViT-B-16, ViT-H-14-quickgelu...)"
+    )
+    export.add_argument(
+        "--pretrained", type=Path, metavar="FILE", help="with --openclip: its checkpoint"
     )
     export.add_argument("--out", type=Path, required=True, metavar="DIR")
     export.add_argument("--precision", choices=("fp32", "fp16", "int8"), default="fp32")

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from magpie import __version__
-from magpie.core.errors import DownloadError, MagpieError
+from magpie.core.errors import DownloadError, MagpieError, PackError
 from magpie.core.library import Library
 from magpie.core.pack_store import InstalledPack, replace_folder_atomically, validate_pack
-from magpie.core.packs import REQUIRED_FILES
+from magpie.core.packs import REQUIRED_FILES, pack_files
 from magpie.core.registry import DEFAULT_ENDPOINT, RegistryEntry
 
 log = logging.getLogger("magpie.download")
@@ -91,8 +91,8 @@ def _network_error(url: str, exc: BaseException) -> DownloadError:
     )
 
 
-def remote_files(endpoint: str, entry: RegistryEntry) -> list[RemoteFile]:
-    """Sizes and checksums of the pack's files from the server's tree listing."""
+def remote_listing(endpoint: str, entry: RegistryEntry) -> dict[str, RemoteFile]:
+    """Every file of the repository with its size and checksum, from the server's tree API."""
     url = f"{endpoint}/api/models/{entry.repo}/tree/{entry.revision}?recursive=true"
     try:
         with _open(url) as response:  # type: ignore[attr-defined]
@@ -105,22 +105,28 @@ def remote_files(endpoint: str, entry: RegistryEntry) -> list[RemoteFile]:
         raise _network_error(url, exc) from None
     except ValueError:
         raise DownloadError(f"{url}: unreadable file listing from the server") from None
-    by_path = {item.get("path"): item for item in listing if isinstance(item, dict)}
-    files = []
-    for relative in REQUIRED_FILES:
-        item = by_path.get(relative)
-        if item is None:
-            raise DownloadError(f"{entry.repo}: the server's copy has no {relative}")
+    files = {}
+    for item in listing if isinstance(listing, list) else []:
+        if not isinstance(item, dict) or item.get("type", "file") != "file":
+            continue
         lfs = item.get("lfs") or {}
-        files.append(
-            RemoteFile(
-                relative,
-                size=lfs.get("size", item.get("size")),
-                sha256=lfs.get("oid") if lfs else None,
-                git_sha1=None if lfs else item.get("oid"),
-            )
+        path = str(item.get("path"))
+        files[path] = RemoteFile(
+            path,
+            size=lfs.get("size", item.get("size")),
+            sha256=lfs.get("oid") if lfs else None,
+            git_sha1=None if lfs else item.get("oid"),
         )
     return files
+
+
+def _pick(
+    listing: dict[str, RemoteFile], entry: RegistryEntry, paths: list[str]
+) -> list[RemoteFile]:
+    missing = [p for p in paths if p not in listing]
+    if missing:
+        raise DownloadError(f"{entry.repo}: the server's copy has no {', '.join(missing)}")
+    return [listing[p] for p in paths]
 
 
 def _verify(path: Path, remote: RemoteFile) -> None:
@@ -207,27 +213,50 @@ def install_pack(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> InstalledPack:
-    """Download, verify and install a registry pack as <library>/models/<entry.name>."""
+    """Download, verify and install a registry pack as <library>/models/<entry.name>.
+
+    First the six layout files; then the external data files the two graphs name (big towers
+    keep their weights there), each checked against the server's listing. Other files in the
+    repository (other runtimes' exports, READMEs) are never fetched.
+    """
     base = endpoint_url(endpoint)
     library.ensure()
-    files = remote_files(base, entry)
-    total = sum(f.size or 0 for f in files) or None
+    listing = remote_listing(base, entry)
+    files = _pick(listing, entry, list(REQUIRED_FILES))
+    # the total shown is an estimate until the graphs are read: everything under the towers
+    towers = [f for p, f in listing.items() if p.startswith(("visual/", "textual/"))]
+    total = sum(f.size or 0 for f in {*files, *towers}) or None
     work = library.models_dir / ".downloads" / entry.name
-    done_before = 0
-    for remote in files:
-        dest = work / remote.path
-        if dest.exists():  # finished and verified in an earlier run
-            done_before += dest.stat().st_size
-            continue
-        url = f"{base}/{entry.repo}/resolve/{entry.revision}/{urllib.parse.quote(remote.path)}"
-        log.info("downloading %s", url)
+    done = 0
 
-        def report(have: int, offset: int = done_before, name: str = remote.path) -> None:
-            if progress is not None:
-                progress(offset + have, total, name)
+    def fetch_all(batch: list[RemoteFile]) -> None:
+        nonlocal done
+        for remote in batch:
+            dest = work / remote.path
+            if dest.exists():  # finished and verified in an earlier run
+                done += dest.stat().st_size
+                continue
+            url = f"{base}/{entry.repo}/resolve/{entry.revision}/{urllib.parse.quote(remote.path)}"
+            log.info("downloading %s", url)
 
-        _fetch(url, dest, remote, report, cancel)
-        done_before += dest.stat().st_size
+            def report(have: int, offset: int = done, name: str = remote.path) -> None:
+                if progress is not None:
+                    progress(offset + have, total, name)
+
+            _fetch(url, dest, remote, report, cancel)
+            done += dest.stat().st_size
+
+    fetch_all(files)
+    try:
+        external = [p for p in pack_files(work) if p not in REQUIRED_FILES]
+    except PackError as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        raise DownloadError(
+            f"the downloaded {entry.name} does not work ({exc}); removed it"
+        ) from None
+    extra = _pick(listing, entry, external)
+    total = sum(f.size or 0 for f in [*files, *extra]) or None
+    fetch_all(extra)
     try:
         validate_pack(work, entry.name)
     except MagpieError as exc:

@@ -18,6 +18,7 @@ from PIL import Image
 from magpie.core import imaging, runtime
 from magpie.core.errors import PackError
 from magpie.core.int8 import int8_model, int8_ready
+from magpie.core.languages import flores_code
 from magpie.core.packs import ModelPack, load_pack
 from magpie.core.tokenize import TextTokenizer
 
@@ -144,7 +145,13 @@ class ImageEncoder:
 class TextEncoder:
     """Texts to embeddings; accepts both text-input conventions of the pack layout."""
 
-    def __init__(self, pack: ModelPack, device: str = "cpu", threads: int | None = None) -> None:
+    def __init__(
+        self,
+        pack: ModelPack,
+        device: str = "cpu",
+        threads: int | None = None,
+        language: str | None = None,
+    ) -> None:
         self.pack = pack
         self.model = pack.textual_model
         self.session = runtime.create_session(self.model, device, threads)
@@ -173,11 +180,18 @@ class TextEncoder:
         fixed_length = _static(first.shape[1])
         context = min(pack.context_length, fixed_length or pack.context_length)
         self._fixed_batch = _static(first.shape[0])
-        # A dynamic length axis lets a short query run only its real tokens (CLIP's causal
-        # attention makes the result identical); a static one needs full padding.
-        self._pad_to_context = fixed_length is not None
+        # A dynamic length axis lets a short query run only its real tokens when the tower is
+        # causal (CLIP: the result is identical); a static one, or a tower that attends to
+        # every position (SigLIP, XLM-R, NLLB), gets exactly the padding it was exported with.
+        self._pad_to_context = fixed_length is not None or not pack.causal_text
+        self.language_code = flores_code(language) if pack.needs_language_code else ""
         self.tokenizer = TextTokenizer(
-            pack.tokenizer_file, pack.pad_token, context, pack.canonicalize_text
+            pack.tokenizer_file,
+            pack.pad_token,
+            context,
+            pack.canonicalize_text,
+            pack.text_clean,
+            self.language_code,
         )
         _check_output(self.model, self.session, pack.embed_dim)
 
@@ -219,9 +233,15 @@ class ClipModel:
     """A pack with both towers, opened lazily and thread-safely on first use."""
 
     def __init__(
-        self, pack: ModelPack, device: str = "auto", threads: int | None = None, int8: bool = False
+        self,
+        pack: ModelPack,
+        device: str = "auto",
+        threads: int | None = None,
+        int8: bool = False,
+        language: str | None = None,
     ) -> None:
         self.pack = pack
+        self.language = language  # the query language for NLLB packs ("" = the system's)
         self.int8 = int8  # use the checked int8 image tower (CPU only), if there is one
         self.requested_device = device
         self.threads = threads
@@ -273,7 +293,7 @@ class ClipModel:
         device = self.device
         with self._lock:
             if self._text is None:
-                self._text = TextEncoder(self.pack, device, self.threads)
+                self._text = TextEncoder(self.pack, device, self.threads, self.language)
             return self._text
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:

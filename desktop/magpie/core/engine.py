@@ -143,12 +143,27 @@ class Engine:
                 pack = resolve_model(self.library, self._model_spec)
                 settings = self.library.load_settings()
                 device = self._device or settings.device
-                self._clip = ClipModel(pack, device, int8=settings.int8_images)
+                self._clip = ClipModel(
+                    pack, device, int8=settings.int8_images, language=settings.language
+                )
             return self._clip
 
     @property
     def model_name(self) -> str:
         return self.clip.name
+
+    def current_model(self) -> tuple[ClipModel, VectorIndex]:
+        """The model and its index as one pair: a search never mixes two models' vectors,
+        even while a model switch (magpie.core.switching) swaps them."""
+        with self._state_lock:
+            return self.clip, self.index
+
+    def adopt_model(self, clip: ClipModel, index: VectorIndex) -> None:
+        """Answer from now on with `clip` and its index (built by a ModelSwitch)."""
+        with self._state_lock:
+            self._save_index()
+            self._clip, self._index, self._model_spec = clip, index, clip.name
+            self._save_index()
 
     def _index_path(self) -> Path:
         return self.library.root / "index" / f"{_safe_name(self.model_name)}.faiss"
@@ -257,20 +272,20 @@ class Engine:
             scanned.removed,
         )
         report.deferred, report.offline = scanned.deferred, scanned.offline
-        index = self.index
+        clip, index = self.current_model()
         index.remove(np.array(scanned.removed_ids, dtype=np.int64))
         index.remove(self.catalog.drop_orphan_moments())
-        indexer = Indexer(self.catalog, self.clip.image, self.model_name, index, self.thumbnails)
+        indexer = Indexer(self.catalog, clip.image, clip.name, index, self.thumbnails)
         run = indexer.run(progress=progress, control=control)
         report.indexed, report.failed = run.indexed, run.failed
         if indexer.videos_pending and not run.cancelled:  # videos after photos, same control
-            videos = VideoIndexer(
-                self.catalog, self.clip.image, self.model_name, index, self.thumbnails
-            ).run(progress=progress, control=control)
+            videos = VideoIndexer(self.catalog, clip.image, clip.name, index, self.thumbnails).run(
+                progress=progress, control=control
+            )
             report.indexed += videos.indexed
             report.failed += videos.failed
         if index.needs_approximate():
-            ids, vectors = self.catalog.vectors(self.model_name, self.clip.dim)
+            ids, vectors = self.catalog.vectors(clip.name, clip.dim)
             index.build_approximate(ids, vectors)
         self._save_index()
         report.seconds = time.monotonic() - started
@@ -288,24 +303,25 @@ class Engine:
         date_from: float | None = None,
         date_to: float | None = None,
     ) -> list[SearchResult]:
-        query = self.clip.embed_texts([text])[0]
-        return self.search_vector(query, k, offset, threshold, folder, date_from, date_to)
+        clip, index = self.current_model()
+        query = clip.embed_texts([text])[0]
+        return self.search_vector(query, k, offset, threshold, folder, date_from, date_to, index)
 
     def search_image(
         self, source: imaging.ImageSource, k: int = 50, **filters: Any
     ) -> list[SearchResult]:
-        tensor = imaging.load_for_model(source, self.clip.pack.preprocess)
-        return self.search_vector(self.clip.image.encode(tensor[None])[0], k, **filters)
+        clip, index = self.current_model()
+        tensor = imaging.load_for_model(source, clip.pack.preprocess)
+        return self.search_vector(clip.image.encode(tensor[None])[0], k, index=index, **filters)
 
     def search_images(
         self, sources: list[imaging.ImageSource], k: int = 50, **filters: Any
     ) -> list[SearchResult]:
         """Several reference images combined (their normalised mean)."""
-        cfg = self.clip.pack.preprocess
-        vectors = self.clip.image.encode(
-            np.stack([imaging.load_for_model(s, cfg) for s in sources])
-        )
-        return self.search_vector(vectors.mean(axis=0), k, **filters)
+        clip, index = self.current_model()
+        cfg = clip.pack.preprocess
+        vectors = clip.image.encode(np.stack([imaging.load_for_model(s, cfg) for s in sources]))
+        return self.search_vector(vectors.mean(axis=0), k, index=index, **filters)
 
     def similar(
         self, path: str | Path, k: int = 50, time: float | None = None, **filters: Any
@@ -316,20 +332,21 @@ class Engine:
         """
         resolved = Path(path).expanduser().resolve()
         row = self.catalog.file_by_path(resolved)
+        clip, index = self.current_model()
         if row is not None and time is not None:
-            found = self.catalog.moment_vector(row.id, self.model_name, time)
+            found = self.catalog.moment_vector(row.id, clip.name, time)
             if found is not None:
                 query_id, vector = found
                 own = self.catalog.moments_for([query_id])[query_id][1]
-                results = self.search_vector(vector, k + 1, **filters)
+                results = self.search_vector(vector, k + 1, index=index, **filters)
                 return [r for r in results if not (r.file_id == row.id and r.time == own)][:k]
-        vector = self.catalog.vector(row.id, self.model_name) if row else None
+        vector = self.catalog.vector(row.id, clip.name) if row else None
         if vector is None:
             if is_video(resolved):
                 frame = video.frame_at(resolved, time or 0.0, self._decode_side())
                 return self.search_vector(self._encode_image(frame), k, **filters)
             return self.search_image(resolved, k, **filters)
-        results = self.search_vector(vector, k + 1, **filters)
+        results = self.search_vector(vector, k + 1, index=index, **filters)
         return [
             r
             for r in results
@@ -352,7 +369,11 @@ class Engine:
         folder: str | Path | None = None,
         date_from: float | None = None,
         date_to: float | None = None,
+        index: VectorIndex | None = None,  # a current_model() snapshot; default: the current
     ) -> list[SearchResult]:
+        index = self.index if index is None else index
+        if query.shape[-1] != index.dim:
+            raise MagpieError(f"a {query.shape[-1]}-d query cannot search {index.dim}-d vectors")
         query = query / max(float(np.linalg.norm(query)), 1e-12)
         allowed = None
         if folder is not None or date_from is not None or date_to is not None:
@@ -362,7 +383,7 @@ class Engine:
             threshold = self.library.load_settings().score_threshold or None
         want = fetch = offset + k
         for _ in range(4):  # a pair folds into one item: fetch more until the page is full
-            hits = self.index.search(query, fetch, allowed)
+            hits = index.search(query, fetch, allowed)
             results = self._results(hits.ids, hits.scores, threshold)
             below = threshold is not None and len(hits.scores) and hits.scores[-1] < threshold
             if len(results) >= want or len(hits.ids) < fetch or below:

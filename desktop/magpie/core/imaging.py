@@ -94,12 +94,14 @@ _RESAMPLING = {
     "lanczos": Image.Resampling.LANCZOS,
 }
 # Pillow first reduces by an integer factor, then resamples: at 3.0 the result is
-# indistinguishable from a full resample at a fraction of the cost for big downscales.
+# indistinguishable from a full resample at a fraction of the cost for big downscales. It only
+# acts from 6x down, so below that the tensor is the reference's plain resample, bit for bit.
 _REDUCING_GAP = 3.0
 # Thumbnails are only looked at, and two-thirds cheaper with a coarser first reduction.
 _THUMBNAIL_REDUCING_GAP = 1.25
 
 ImageSource = str | Path | bytes | BinaryIO
+FULL_SIZE_KEY = "magpie.full_size"  # Image.info: the upright size before DCT scaling
 
 
 def is_supported(path: str | Path) -> bool:
@@ -237,7 +239,11 @@ def _decode_photo(fp: BinaryIO, where: str, min_short_side: int) -> DecodedPhoto
         info = _photo_info(image, width, height)
         _draft_jpeg(image, min_short_side)
         image.load()
-        return DecodedPhoto(to_rgb(_upright(image, where)), info)
+        rgb = to_rgb(_upright(image, where))
+        # a DCT-scaled decode rounds its sides up; the model's resize arithmetic must see the
+        # photo's true proportions, or it can land a pixel off the full decode's geometry
+        rgb.info[FULL_SIZE_KEY] = (info.width, info.height)
+        return DecodedPhoto(rgb, info)
     except MemoryError:
         raise DecodeError(f"{where}: not enough memory to decode this image") from None
     except Exception as exc:  # Pillow's decoders raise many types for damaged data
@@ -304,6 +310,35 @@ def _resampling(cfg: PreprocessConfig) -> Image.Resampling:
     return _RESAMPLING[cfg.interpolation]
 
 
+def shortest_geometry(width: int, height: int, cfg: PreprocessConfig) -> tuple[int, int, int, int]:
+    """(resized width, resized height, crop left, crop top) for "shortest" resizing.
+
+    The pack's reference arithmetic, to the pixel: Immich truncates the long side and the crop
+    offset (int()); torchvision (OpenAI, open_clip, Magpie's own exports) truncates the long
+    side and rounds the offset. A 4:3 photo at 224 becomes 298 wide, cropped from x=37.
+    """
+    target_w, target_h = cfg.width, cfg.height
+    if target_w == target_h:
+        size = target_w
+        if cfg.arithmetic == "immich":
+            if width < height:
+                new_w, new_h = size, int((height / width) * size)
+            else:
+                new_w, new_h = int((width / height) * size), size
+        elif width < height:
+            new_w, new_h = size, int(size * height / width)
+        else:
+            new_w, new_h = int(size * width / height), size
+    else:  # a non-square input: cover it, then crop (no published pack does this)
+        scale = max(target_w / width, target_h / height)
+        new_w, new_h = max(target_w, int(width * scale)), max(target_h, int(height * scale))
+    if cfg.arithmetic == "immich":
+        left, top = int(new_w / 2 - target_w / 2), int(new_h / 2 - target_h / 2)
+    else:
+        left, top = round((new_w - target_w) / 2.0), round((new_h - target_h) / 2.0)
+    return new_w, new_h, left, top
+
+
 def resize_for_model(image: Image.Image, cfg: PreprocessConfig) -> Image.Image:
     """Resize (and centre-crop for 'shortest') to the model's input size."""
     target_w, target_h = cfg.width, cfg.height
@@ -311,15 +346,10 @@ def resize_for_model(image: Image.Image, cfg: PreprocessConfig) -> Image.Image:
         if image.size == (target_w, target_h):
             return image
         return image.resize((target_w, target_h), _resampling(cfg), reducing_gap=_REDUCING_GAP)
-    width, height = image.size
-    # scale so the picture covers the target, then cut the overflow evenly from both sides
-    scale = max(target_w / width, target_h / height)
-    new_w = max(target_w, round(width * scale))
-    new_h = max(target_h, round(height * scale))
-    if (new_w, new_h) != (width, height):
+    full_w, full_h = image.info.get(FULL_SIZE_KEY, image.size)
+    new_w, new_h, left, top = shortest_geometry(full_w, full_h, cfg)
+    if (new_w, new_h) != image.size:
         image = image.resize((new_w, new_h), _resampling(cfg), reducing_gap=_REDUCING_GAP)
-    left = round((new_w - target_w) / 2.0)
-    top = round((new_h - target_h) / 2.0)
     if (new_w, new_h) == (target_w, target_h):
         return image
     return image.crop((left, top, left + target_w, top + target_h))

@@ -13,7 +13,8 @@ import numpy as np
 
 from magpie.core.errors import MagpieError, ModelNotFoundError
 from magpie.core.library import Library
-from magpie.core.packs import CONFIG_FILE, REQUIRED_FILES, ModelPack, load_pack
+from magpie.core.packs import CONFIG_FILE, ModelPack, check_pack_files, load_pack
+from magpie.core.registry import DEFAULT_MODEL
 
 log = logging.getLogger("magpie.models")
 
@@ -46,6 +47,7 @@ def validate_pack(path: Path, name: str | None = None) -> ModelPack:
     from magpie.core.encoders import ClipModel
 
     pack = load_pack(path, name)
+    check_pack_files(pack.path)  # external weights too: named if missing, not a bare ORT error
     model = ClipModel(pack, device="cpu")
     cfg = pack.preprocess
     probe = np.zeros((1, 3, cfg.height, cfg.width), dtype=np.float32)
@@ -77,7 +79,7 @@ def resolve_model(library: Library, spec: str | None = None) -> ModelPack:
         return load_pack(packs[0].path, packs[0].name)
     if not packs:
         raise ModelNotFoundError(
-            "no model installed. Run `magpie models install ViT-B-32__openai` (downloads ~600 MB), "
+            f"no model installed. Run `magpie models install {DEFAULT_MODEL}` (downloads ~600 MB), "
             "or `magpie models import DIR` for a pack folder you have, or pass --model DIR."
         )
     names = ", ".join(p.name for p in packs)
@@ -104,26 +106,34 @@ def replace_folder_atomically(staging: Path, target: Path) -> None:
 
 
 def import_pack(library: Library, source: Path, name: str | None = None) -> InstalledPack:
-    """Copy a pack folder into the library after proving it works."""
+    """Copy a pack folder (every file its graphs reference, nothing else) into the library;
+    the copy, not the source, must then load and embed before it is put in place."""
     source = source.expanduser().resolve()
     pack_name = name or source.name
     if not pack_name or pack_name.startswith(".") or os.sep in pack_name:
         raise MagpieError(f"{pack_name!r} is not a usable model name")
-    validate_pack(source, pack_name)
+    load_pack(source, pack_name)  # cheap JSON checks before copying gigabytes
+    files = check_pack_files(source)
     library.ensure()
     target = library.models_dir / pack_name
     if target.resolve() == source:
         raise MagpieError(f"{source} is already installed as {pack_name!r}")
     staging = Path(tempfile.mkdtemp(prefix=f".{pack_name}.import-", dir=library.models_dir))
     try:
-        for relative in REQUIRED_FILES:
+        for relative in files:
             (staging / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source / relative, staging / relative)
+            if (staging / relative).stat().st_size != (source / relative).stat().st_size:
+                raise MagpieError(f"{relative}: the copy differs in size from {source}")
+        validate_pack(staging, pack_name)
         staging.chmod(0o755)
         replace_folder_atomically(staging, target)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise MagpieError(f"cannot copy the pack into {target} ({exc.strerror or exc})") from None
+    except MagpieError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return InstalledPack(pack_name, target, _folder_size(target))
 
 

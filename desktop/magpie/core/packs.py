@@ -6,15 +6,19 @@ themselves are opened by the encoders (magpie.core.encoders), which check their 
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from magpie.core.errors import PackError
 
 ResizeMode = Literal["shortest", "squash"]
+Arithmetic = Literal["immich", "torchvision"]
 RESIZE_MODES: tuple[ResizeMode, ...] = ("shortest", "squash")
 INTERPOLATIONS = ("bicubic", "bilinear", "nearest", "lanczos")
 
@@ -32,6 +36,10 @@ REQUIRED_FILES = (
     TOKENIZER_FILE,
     TOKENIZER_CFG,
 )
+GRAPH_FILES = (VISUAL_MODEL, TEXTUAL_MODEL)
+# config.json key our export tool writes; its presence means OpenAI's tokenizer conventions
+MAGPIE_EXPORT_KEY = "magpie"
+TextClean = Literal["openai", "immich"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,8 @@ class PreprocessConfig:
     std: tuple[float, float, float]
     interpolation: str = "bicubic"
     resize_mode: ResizeMode = "shortest"
+    # whose resize arithmetic the pack was made with (see imaging.shortest_geometry)
+    arithmetic: Arithmetic = "immich"
 
 
 @dataclass(frozen=True)
@@ -71,10 +81,48 @@ class ModelPack:
         return self.path / TOKENIZER_FILE
 
     @property
+    def text_cfg(self) -> dict[str, Any]:
+        text_cfg = self.config.get("text_cfg")
+        return text_cfg if isinstance(text_cfg, dict) else {}
+
+    @property
     def canonicalize_text(self) -> bool:
-        """Immich's packs ask for punctuation-free lower-case text with this flag."""
-        kwargs = self.config.get("text_cfg", {}).get("tokenizer_kwargs") or {}
+        """Immich's packs ask for punctuation-free lower-case text with this flag (SigLIP)."""
+        kwargs = self.text_cfg.get("tokenizer_kwargs") or {}
         return isinstance(kwargs, dict) and kwargs.get("clean") == "canonicalize"
+
+    @property
+    def text_clean(self) -> TextClean:
+        """Whose clean-up the text gets before tokenizing: OpenAI's (ftfy, HTML entities) for
+        Magpie's exports, whose tokenizer is OpenAI's BPE; Immich's (whitespace only) for every
+        other pack, as they are Immich's or follow its layout."""
+        return "openai" if MAGPIE_EXPORT_KEY in self.config else "immich"
+
+    @property
+    def hf_text_model(self) -> str:
+        """The Hugging Face text model or tokenizer behind the text tower ("" for CLIP's own)."""
+        cfg = self.text_cfg
+        return str(cfg.get("hf_tokenizer_name") or cfg.get("hf_model_name") or "")
+
+    @property
+    def needs_language_code(self) -> bool:
+        """NLLB-CLIP: the query starts with a FLORES-200 code (Immich tests the name; a pack
+        imported under another name is still known by its tokenizer)."""
+        return self.name.lower().startswith("nllb") or "nllb" in self.hf_text_model.lower()
+
+    @property
+    def causal_text(self) -> bool:
+        """Whether the text tower ignores what follows the real tokens (CLIP's causal mask), so
+        a short query may run without padding. SigLIP, XLM-Roberta, NLLB and M-CLIP towers
+        attend to every position: they are fed exactly as exported, padded."""
+        cfg = self.text_cfg
+        if MAGPIE_EXPORT_KEY in self.config:
+            return True
+        return not (
+            self.hf_text_model
+            or cfg.get("no_causal_mask")
+            or cfg.get("pool_type") not in (None, "argmax")
+        )
 
 
 def _read_json(pack_dir: Path, relative: str) -> dict[str, Any]:
@@ -175,6 +223,8 @@ def load_pack(path: str | Path, name: str | None = None) -> ModelPack:
     )
 
     preprocess = parse_preprocess(_read_json(pack_dir, PREPROCESS_CFG), pack_dir / PREPROCESS_CFG)
+    if MAGPIE_EXPORT_KEY in config:  # made from PyTorch by Magpie: torchvision's arithmetic
+        preprocess = dataclasses.replace(preprocess, arithmetic="torchvision")
 
     tokenizer_cfg = _read_json(pack_dir, TOKENIZER_CFG)
     pad_token = tokenizer_cfg.get("pad_token")
@@ -192,3 +242,80 @@ def load_pack(path: str | Path, name: str | None = None) -> ModelPack:
         pad_token=pad_token,
         config=config,
     )
+
+
+def _tensors_of_nodes(nodes: Iterable[Any]) -> Iterator[Any]:
+    for node in nodes:
+        for attribute in node.attribute:
+            if attribute.HasField("t"):
+                yield attribute.t
+            yield from attribute.tensors
+            if attribute.HasField("g"):
+                yield from _tensors_of_graph(attribute.g)
+            for subgraph in attribute.graphs:
+                yield from _tensors_of_graph(subgraph)
+
+
+def _tensors_of_graph(graph: Any) -> Iterator[Any]:
+    """Every TensorProto a graph holds: initializers, constants, and those of its subgraphs."""
+    yield from graph.initializer
+    for sparse in graph.sparse_initializer:
+        yield sparse.values
+        yield sparse.indices
+    yield from _tensors_of_nodes(graph.node)
+
+
+def external_data_files(model_file: Path) -> list[str]:
+    """Files beside an ONNX graph that hold its weights (external data), relative to it.
+
+    Towers over 2 GiB (protobuf's limit) keep their tensors in separate files: one per tensor
+    as torch.onnx writes them, or one `model.onnx_data`. A location that leaves the graph's
+    folder is refused: a pack never reads or installs anything outside itself.
+    """
+    import onnx
+
+    try:
+        model = onnx.load(str(model_file), load_external_data=False)
+    except Exception as exc:  # protobuf raises DecodeError, onnx its own types
+        raise PackError(f"{model_file}: ONNX graph will not load ({exc})") from None
+    folder = model_file.parent.resolve()
+    found: dict[str, None] = {}  # ordered set
+    tensors = itertools.chain(
+        _tensors_of_graph(model.graph),
+        *(_tensors_of_nodes(function.node) for function in model.functions),
+    )
+    for tensor in tensors:
+        if tensor.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        location = next((e.value for e in tensor.external_data if e.key == "location"), "")
+        relative = PurePosixPath(location.replace("\\", "/"))
+        inside = (folder / relative).resolve()
+        if not location or relative.is_absolute() or folder not in inside.parents:
+            raise PackError(
+                f"{model_file}: tensor {tensor.name!r} points at {location!r}, outside the "
+                "model pack; refused"
+            )
+        found[inside.relative_to(folder).as_posix()] = None
+    return list(found)
+
+
+def pack_files(pack_dir: Path) -> list[str]:
+    """Every file a working pack needs, relative to it: the six of the layout and the
+    external data files its two graphs reference (nothing else in the folder)."""
+    files = list(REQUIRED_FILES)
+    for graph in GRAPH_FILES:
+        folder = PurePosixPath(graph).parent
+        files += [(folder / name).as_posix() for name in external_data_files(pack_dir / graph)]
+    return files
+
+
+def check_pack_files(pack_dir: Path) -> list[str]:
+    """pack_files(), raising PackError naming the first one that is missing."""
+    files = pack_files(pack_dir)
+    for relative in files:
+        if not (pack_dir / relative).is_file():
+            raise PackError(
+                f"{pack_dir / relative}: file is missing from the model pack "
+                "(the graph keeps its weights there)"
+            )
+    return files

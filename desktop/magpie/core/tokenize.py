@@ -13,15 +13,23 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from magpie.core.errors import PackError
+from magpie.core.packs import TextClean
 
 _WHITESPACE = re.compile(r"\s+")
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
 
 
-def clean_text(text: str, canonicalize: bool = False) -> str:
-    """The clean-up CLIP's own tokenizer applies before BPE (ftfy, HTML entities, spaces)."""
-    text = ftfy.fix_text(text)
-    text = html.unescape(html.unescape(text))
+def clean_text(text: str, canonicalize: bool = False, style: TextClean = "openai") -> str:
+    """The clean-up before tokenizing, in the pack's convention.
+
+    "openai": what OpenAI's own CLIP tokenizer does (ftfy, HTML entities twice, spaces), for
+    tokenizers built from its BPE. "immich": what Immich does for its packs, spaces only, so
+    "dog’s" and "&amp;" reach the tokenizer as typed. Either lower-cases and drops ASCII
+    punctuation when the pack asks to canonicalize (SigLIP).
+    """
+    if style == "openai":
+        text = ftfy.fix_text(text)
+        text = html.unescape(html.unescape(text))
     text = _WHITESPACE.sub(" ", text).strip()
     if canonicalize:
         text = text.translate(_PUNCTUATION).lower()
@@ -45,6 +53,8 @@ class TextTokenizer:
         pad_token: str,
         context_length: int,
         canonicalize: bool = False,
+        style: TextClean = "openai",
+        prefix: str = "",
     ) -> None:
         try:
             tokenizer = Tokenizer.from_file(str(tokenizer_file))
@@ -64,10 +74,12 @@ class TextTokenizer:
         self.pad_id = pad_id
         self.context_length = context_length
         self.canonicalize = canonicalize
+        self.style: TextClean = style
+        self.prefix = prefix  # NLLB's FLORES-200 language code, glued on as Immich does
 
     def encode(self, texts: list[str], pad_to_context: bool = True) -> TokenBatch:
         """Tokenise texts; pad to the context length, or only to the longest when allowed."""
-        cleaned = [clean_text(t, self.canonicalize) for t in texts]
+        cleaned = [self.prefix + clean_text(t, self.canonicalize, self.style) for t in texts]
         encodings = self._tokenizer.encode_batch(cleaned)
         longest = max((len(e.ids) for e in encodings), default=1)
         length = self.context_length if pad_to_context else max(longest, 1)

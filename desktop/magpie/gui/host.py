@@ -76,6 +76,7 @@ class EngineHost(QObject):
     pageReady = Signal(object)  # Page
     error = Signal(str)
     watchFallback = Signal(str, str)  # folder, reason it is polled
+    switchChanged = Signal(object)  # magpie.core.switching.SwitchStatus
 
     def __init__(
         self,
@@ -99,6 +100,7 @@ class EngineHost(QObject):
         self._dirty: set[str] = set()
         self._dirty_lock = threading.Lock()
         self._closed = False
+        self.switch: Any = None  # a ModelSwitch in progress (magpie.core.switching)
 
     # --- writer lane ------------------------------------------------------------------------
 
@@ -120,6 +122,10 @@ class EngineHost(QObject):
                 self.error.emit(f"Something went wrong: {type(exc).__name__}: {exc}")
 
     def _open(self) -> None:
+        if self.switch is not None:  # reopening ends a switch in progress; its vectors stay
+            self.switch.cancel()
+            self.switch.wait(30)
+            self.switch = None
         if self.engine is not None:
             self._stop_watching()
             self.engine.close()
@@ -155,6 +161,25 @@ class EngineHost(QObject):
         if device is not None:
             self.device_arg = device
         self._jobs.put(self._open)
+
+    def switch_model(self, name: str, auto_switch: bool = True) -> None:
+        """Index with `name` in the background; searches keep the current model meanwhile."""
+        from magpie.core.switching import ModelSwitch
+
+        def changed(status: Any) -> None:
+            self.switchChanged.emit(status)
+            if status.state == "switched" and self.engine is not None:
+                self.statusChanged.emit(self.engine.status())
+                self._jobs.put(self._update)  # photos the new model has not embedded yet
+
+        def job() -> None:
+            if self.engine is None or not self.writer:
+                raise MagpieError("the library is not open for writing: cannot switch models")
+            if self.switch is not None:
+                self.switch.cancel()
+            self.switch = ModelSwitch(self.engine, name, auto_switch, changed).start()
+
+        self._jobs.put(job)
 
     def _update(self, only_under: list[str] | None = None, settle_s: float = 0.0) -> None:
         engine = self.engine
@@ -335,6 +360,9 @@ class EngineHost(QObject):
     def shutdown(self) -> None:
         self._closed = True
         self.control.cancel()
+        if self.switch is not None:
+            self.switch.cancel()
+            self.switch.wait(30)
         self._stop_watching()
         self._jobs.put(None)
         if self._thread.is_alive():

@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self.indexing_state = "idle"  # "indexing" | "paused" | "idle", as the host last said
         self.status: dict[str, Any] = {}
         self.model_dialog: ModelSetupDialog | None = None
+        self.compare_dialog: Any = None  # a magpie.gui.compare.CompareDialog while switching
         self.preview: PreviewDialog | None = None
         self.relay = _Relay()
         self._last_live_refresh = 0.0
@@ -700,10 +701,24 @@ class MainWindow(QMainWindow):
                     self.host.set_watch_mode(folder["path"], modes[folder["path"]])
             if restart:
                 settings = self.library.load_settings()
+                if in_use and settings.model not in ("", in_use) and self.host.writer:
+                    self._switch_model(in_use, settings.model)
+                    return
                 self.ready = False
                 self.host.reopen(settings.model or None, settings.device)
             else:
                 self.run_query_now()
+
+    def _switch_model(self, in_use: str, new: str) -> None:
+        """No downtime: the model in use answers while the new one indexes; both side by side."""
+        from magpie.gui.compare import CompareDialog
+
+        settings = self.library.load_settings()
+        settings.model = in_use  # until the switch happens (the switch saves the new one)
+        self.library.save_settings(settings)
+        self.compare_dialog = CompareDialog(self.host, self)
+        self.host.switch_model(new)
+        self.compare_dialog.open()
 
     def show_failures(self) -> None:
         failed = self.status.get("failed", [])

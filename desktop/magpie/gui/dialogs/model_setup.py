@@ -39,16 +39,20 @@ class ModelSetupDialog(QDialog):
         self, library: Library, parent: QWidget | None = None, endpoint: str | None = None
     ) -> None:
         super().__init__(parent)
-        from magpie.core.registry import DEFAULT_MODEL, REGISTRY, find_entry
+        from magpie.core.registry import REGISTRY, recommended
 
         self.library = library
         self.endpoint = endpoint
-        self.entry = find_entry(DEFAULT_MODEL)
-        assert self.entry is not None
+        self.entry = recommended()  # by hardware: CPU laptop or GPU
         self.choice = QComboBox()
         for entry in REGISTRY:
-            label = f"{entry.name} (~{entry.approx_size_mb} MB): {entry.summary}"
+            languages = "many languages" if entry.multilingual else "English"
+            label = (
+                f"{entry.name} (~{entry.approx_size_mb} MB, {entry.dim}-d, {languages}): "
+                f"{entry.summary}"
+            )
             self.choice.addItem(label, entry.name)
+        self.choice.setCurrentIndex(self.choice.findData(self.entry.name))
         self.choice.currentIndexChanged.connect(self._chosen)
         self.cancel_event = threading.Event()
         self.relay = _Relay()

@@ -71,6 +71,13 @@ class SettingsDialog(QDialog):
             minimum=0.0, maximum=1.0, singleStep=0.01, decimals=2, value=settings.score_threshold
         )
         self.threshold.setToolTip("Hide results scoring below this (0 shows everything)")
+        from magpie.core.languages import LANGUAGE_TO_FLORES200, flores_code
+
+        self.language = QComboBox()  # told to NLLB models, which search in one language
+        self.language.addItem(f"System ({flores_code('')})", "")
+        for tag in sorted(LANGUAGE_TO_FLORES200):
+            self.language.addItem(f"{tag} ({LANGUAGE_TO_FLORES200[tag]})", tag)
+        self.language.setCurrentIndex(max(0, self.language.findData(settings.language)))
         from magpie.core.int8 import load_check
         from magpie.core.packs import load_pack
 
@@ -117,6 +124,7 @@ class SettingsDialog(QDialog):
         form.addRow("", QLabel(device_note))
         form.addRow("Results per page", self.per_page)
         form.addRow("Score threshold", self.threshold)
+        form.addRow("Search language (NLLB models)", self.language)
         int8_row = QHBoxLayout()
         int8_row.addWidget(self.int8, 1)
         int8_row.addWidget(self.int8_check)
@@ -198,7 +206,12 @@ class SettingsDialog(QDialog):
     def save(self) -> tuple[bool, dict[str, str]]:
         """Write the settings; returns (model or device changed, changed watch modes)."""
         settings = self.library.load_settings()
-        before = (settings.model or self.in_use, settings.device, settings.int8_images)
+        before = (
+            settings.model or self.in_use,
+            settings.device,
+            settings.int8_images,
+            settings.language,
+        )
         if self.model.currentText() != NO_MODEL:
             settings.model = self.model.currentText()
         settings.device = str(self.device.currentData())
@@ -206,6 +219,8 @@ class SettingsDialog(QDialog):
         settings.score_threshold = float(self.threshold.value())
         if self.int8.isEnabled():
             settings.int8_images = self.int8.isChecked()
+        settings.language = str(self.language.currentData())
         self.library.save_settings(settings)
         modes = {path: str(combo.currentData()) for path, combo in self.watch_modes.items()}
-        return before != (settings.model, settings.device, settings.int8_images), modes
+        after = (settings.model, settings.device, settings.int8_images, settings.language)
+        return before != after, modes
