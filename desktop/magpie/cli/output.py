@@ -108,8 +108,31 @@ def stderr_progress(args: argparse.Namespace) -> Callable[[Any], None]:
 
 
 def print_results(args: argparse.Namespace, results: list[Any]) -> None:
-    emit(
-        args,
-        {"results": [{"path": r.path, "score": round(r.score, 6)} for r in results]},
-        lambda: "\n".join(f"{r.score:.3f}  {r.path}" for r in results) or "no results",
-    )
+    """Matches first (`match`: true), then the less likely ones (contract: DESIGN.md)."""
+    matches = sum(1 for r in results if r.match)
+    document = {
+        "results": [
+            {
+                "path": r.path,
+                "score": round(r.score, 6),
+                "match": r.match,
+                "confidence": round(r.confidence, 4),
+                **({"found_in": list(r.why)} if r.why else {}),
+            }
+            for r in results
+        ],
+        "matches": matches,
+    }
+
+    def text() -> str:
+        if not results:
+            return "no results"
+        lines = [f"{matches} match{'es' if matches != 1 else ''}" if matches else "nothing close"]
+        for i, r in enumerate(results):
+            if i == matches:
+                lines.append("-- less likely --")
+            found = f"  (words found in its {', '.join(r.why)})" if r.why else ""
+            lines.append(f"{r.score:.3f}  {r.path}{found}")
+        return "\n".join(lines)
+
+    emit(args, document, text)

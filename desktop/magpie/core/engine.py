@@ -29,6 +29,7 @@ from magpie.core.indexer import IndexControl, Indexer, Progress, ThumbnailCache
 from magpie.core.library import Library
 from magpie.core.pack_store import resolve_model
 from magpie.core.scanner import ScanReport, scan
+from magpie.core.search import BackgroundSampler, Search, SearchRequest, SearchResult
 from magpie.core.vectorindex import VectorIndex
 from magpie.core.watcher import WATCH_MODES, FolderWatcher, WatchedRoot
 
@@ -37,14 +38,6 @@ log = logging.getLogger("magpie.engine")
 
 class LibraryBusyError(MagpieError):
     """Another process is already writing this library."""
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    path: str
-    score: float
-    file_id: int
-    fingerprint: str | None = None  # the thumbnail cache key
 
 
 @dataclass
@@ -87,6 +80,7 @@ class Engine:
         self._device = device
         self._clip: ClipModel | None = None
         self._index: VectorIndex | None = None
+        self._sampler: BackgroundSampler | None = None
         self._state_lock = threading.RLock()
         self._writer_lock: Any = None
         self.initial_update: UpdateReport | None = None  # watch()'s catch-up run
@@ -274,25 +268,32 @@ class Engine:
         folder: str | Path | None = None,
         date_from: float | None = None,
         date_to: float | None = None,
+        **options: Any,
     ) -> list[SearchResult]:
-        query = self.clip.embed_texts([text])[0]
-        return self.search_vector(query, k, offset, threshold, folder, date_from, date_to)
+        """Best first; the matches (result.match) come first. Options: see SearchRequest."""
+        return self.query(
+            SearchRequest(
+                text,
+                k=k,
+                offset=offset,
+                threshold=threshold,
+                folder=folder,
+                date_from=date_from,
+                date_to=date_to,
+                **options,
+            )
+        )
 
     def search_image(
         self, source: imaging.ImageSource, k: int = 50, **filters: Any
     ) -> list[SearchResult]:
-        tensor = imaging.load_for_model(source, self.clip.pack.preprocess)
-        return self.search_vector(self.clip.image.encode(tensor[None])[0], k, **filters)
+        return self.search_images([source], k, **filters)
 
     def search_images(
-        self, sources: list[imaging.ImageSource], k: int = 50, **filters: Any
+        self, sources: list[imaging.ImageSource], k: int = 50, text: str = "", **filters: Any
     ) -> list[SearchResult]:
-        """Several reference images combined (their normalised mean)."""
-        cfg = self.clip.pack.preprocess
-        vectors = self.clip.image.encode(
-            np.stack([imaging.load_for_model(s, cfg) for s in sources])
-        )
-        return self.search_vector(vectors.mean(axis=0), k, **filters)
+        """Several reference images combined (their normalised mean), and text if given."""
+        return self.query(SearchRequest(text, images=tuple(sources), k=k, **filters))
 
     def similar(self, path: str | Path, k: int = 50, **filters: Any) -> list[SearchResult]:
         """Photos like this one: its stored vector if it is in the library, else it is encoded."""
@@ -301,37 +302,34 @@ class Engine:
         vector = self.catalog.vector(row.id, self.model_name) if row else None
         if vector is None:
             return self.search_image(resolved, k, **filters)
-        results = self.search_vector(vector, k + 1, **filters)
-        return [r for r in results if r.file_id != row.id][:k]  # type: ignore[union-attr]
+        assert row is not None
+        skip = frozenset({row.id})
+        return self.query(SearchRequest(vectors=(vector,), k=k, skip=skip, **filters))
 
-    def search_vector(
-        self,
-        query: np.ndarray,
-        k: int = 50,
-        offset: int = 0,
-        threshold: float | None = None,
-        folder: str | Path | None = None,
-        date_from: float | None = None,
-        date_to: float | None = None,
-    ) -> list[SearchResult]:
-        query = query / max(float(np.linalg.norm(query)), 1e-12)
-        allowed = None
-        if folder is not None or date_from is not None or date_to is not None:
-            where = Path(folder).expanduser().resolve() if folder is not None else None
-            allowed = self.catalog.ids_matching(where, date_from, date_to)
-        hits = self.index.search(query, offset + k, allowed)
-        ids, scores = hits.ids[offset:], hits.scores[offset:]
-        if threshold is None:
-            threshold = self.library.load_settings().score_threshold or None
-        if threshold is not None:
-            keep = scores >= threshold
-            ids, scores = ids[keep], scores[keep]
-        known = self.catalog.describe(ids.tolist())
-        return [
-            SearchResult(known[i][0], float(s), int(i), known[i][1])
-            for i, s in zip(ids.tolist(), scores.tolist(), strict=True)
-            if i in known
-        ]
+    def search_vector(self, query: np.ndarray, k: int = 50, **filters: Any) -> list[SearchResult]:
+        return self.query(SearchRequest(vectors=(query,), k=k, **filters))
+
+    def query(self, request: SearchRequest) -> list[SearchResult]:
+        """Any search: text, images, both (weighted), exclusions; matches judged per query."""
+        clip = self.clip
+        with self._state_lock:
+            if self._sampler is None or self._sampler.model != self.model_name:
+                self._sampler = BackgroundSampler(self.catalog, self.model_name, clip.dim)
+            sampler = self._sampler
+        cfg = clip.pack.preprocess
+
+        def embed_images(sources: Any) -> np.ndarray:
+            return clip.image.encode(np.stack([imaging.load_for_model(s, cfg) for s in sources]))
+
+        search = Search(
+            self.catalog,
+            self.model_name,
+            self.index,
+            sampler,
+            lambda text: clip.embed_texts([text])[0],
+            embed_images,
+        )
+        return search.run(request)
 
     def browse(
         self, offset: int = 0, limit: int = 200, folder: str | Path | None = None
