@@ -93,23 +93,73 @@ class Judgement:
     confidences: np.ndarray  # per result, same order
 
 
-def judge(z_sorted: np.ndarray, searched: int, sensitivity: int = 0) -> Judgement:
-    """How many of these z-scores (best first) match, out of `searched` photos."""
-    z_sorted = np.asarray(z_sorted, dtype=np.float64)
+def small_sample_bar(bar: float, samples: int) -> float:
+    """The bar widened for a background of only `samples` scores (Student's t instead of the
+    normal, Cornish-Fisher expansion): 7 photos cannot vouch for a spread as 2,000 can."""
+    dof = max(samples - 1, 1)
+    z = bar
+    return z + (z**3 + z) / (4 * dof) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * dof**2)
+
+
+# Results tested one by one against the background without them and everything above them
+# (Rosner's generalized ESD); past these, the background is the same for all.
+LEAVE_OUT = 64
+MIN_BACKGROUND = 5
+SAME_SCORE = 2e-3  # fp16 storage rounds a cosine near 1 by up to ~1e-3
+
+
+def judge_scores(
+    candidates: np.ndarray, background: np.ndarray, searched: int, sensitivity: int = 0
+) -> Judgement:
+    """How many of these scores (best first) match, given the query's background scores.
+
+    Each of the best results is compared with the background *without* it and the ones
+    above it, so the matches themselves never widen the spread they are judged by (it
+    matters in small libraries: two blue photos out of seven).
+    """
+    candidates = np.asarray(candidates, dtype=np.float64)
+    background = np.sort(np.asarray(background, dtype=np.float64))
     bar = tail_bar(searched, sensitivity)
-    conf = confidence(z_sorted, searched)
-    above = int(np.count_nonzero(z_sorted >= bar))
+    z = Background.of(background).z(candidates)
+    passed = np.zeros(len(candidates), dtype=bool)
+    for i, score in enumerate(candidates.tolist()):
+        if i < LEAVE_OUT:
+            # the result's own score is in the background too, stored at lower precision
+            # (fp16 vectors): leave out whatever is within that rounding of it as well
+            below = score - SAME_SCORE * max(1.0, abs(score))
+            rest = background[: int(np.searchsorted(background, below, side="left"))]
+        elif i == LEAVE_OUT:
+            rest = background[: int(np.searchsorted(background, candidates[LEAVE_OUT - 1]))]
+        if len(rest) < max(MIN_BACKGROUND, len(background) // 2):
+            continue  # half the library cannot be "standing out" from the other half
+        back = Background.of(rest)
+        if not back.informative:
+            continue
+        z[i] = float(back.z(np.array([score]))[0])
+        passed[i] = z[i] >= small_sample_bar(bar, len(rest))
+    conf = confidence(z, searched)
+    # the matches are the unbroken run of results from the top that stand out: going deeper,
+    # the background left below a result is ever more truncated, so a late "pass" means little
+    above = int(np.argmin(passed)) if not passed.all() else len(passed)
     if above == 0:
         return Judgement(0, bar, conf)
-    # z_sorted is best first, so the ones above the bar are a prefix; end at a wide gap
-    head = z_sorted[: above + 1] if above < len(z_sorted) else z_sorted[:above]
-    gaps = -np.diff(head)
-    if above > 1 and len(gaps) >= 1:
-        inner = gaps[: above - 1]  # gaps between two results that both cleared the bar
+    # end at a wide gap: measured on the background without the matched set
+    rest = background[: int(np.searchsorted(background, candidates[above - 1]))]
+    back = Background.of(rest if len(rest) >= MIN_BACKGROUND else background)
+    head = back.z(candidates[: above + 1])
+    inner = -np.diff(head)[: above - 1]
+    if len(inner):
         widest = int(np.argmax(inner))
-        if inner[widest] >= max(GAP_MIN_Z, GAP_SHARE * (z_sorted[0] - bar)):
+        if inner[widest] >= max(GAP_MIN_Z, GAP_SHARE * (head[0] - bar)):
             above = widest + 1
     return Judgement(above, bar, conf)
+
+
+def judge(z_sorted: np.ndarray, searched: int, sensitivity: int = 0) -> Judgement:
+    """judge_scores for z-scores of a library whose background is a standard normal."""
+    rng = np.random.default_rng(0)
+    background = rng.standard_normal(min(max(searched, MIN_BACKGROUND), 4096))
+    return judge_scores(z_sorted, background, searched, sensitivity)
 
 
 def exclusion_bar(searched: int, sensitivity: int = 0) -> float:

@@ -51,7 +51,7 @@ class SearchResult:
     file_id: int
     fingerprint: str | None = None  # the thumbnail cache key
     match: bool = False  # Magpie judges this photo to show what was asked
-    confidence: float = 0.0  # 0..1: how sure the match is not a chance resemblance
+    confidence: float = 0.0  # 0..1: how sure the match is not chance (< 0.5: not a match)
     why: tuple[str, ...] = ()  # lexical sources that matched: name, folder, camera...
     taken: float | None = None  # date taken, else modification time
 
@@ -172,10 +172,10 @@ class Search:
         if len(ids) == 0:
             return []
         scores = np.array([pool[i] for i in ids.tolist()])  # [n, parts]
-        z, raw = self._combine(parts, scores, background)
-        order = np.argsort(-z, kind="stable")
-        ids, z, raw = ids[order], z[order], raw[order]
-        judgement = matching.judge(z, searched, request.sensitivity)
+        value, raw, back = self._combine(parts, scores, background)
+        order = np.argsort(-value, kind="stable")
+        ids, value, raw = ids[order], value[order], raw[order]
+        judgement = matching.judge_scores(value, back, searched, request.sensitivity)
         matched = set(ids[: judgement.matches].tolist()) | set(full)
         confidences = dict(zip(ids.tolist(), judgement.confidences.tolist(), strict=True))
         dropped = self._excluded(excluded, ids, allowed, searched, background, request)
@@ -194,7 +194,7 @@ class Search:
                 i,
                 files[i].fingerprint,
                 i in matched,
-                1.0 if i in full else confidences[i],
+                1.0 if i in full else confidences[i] if i in matched else min(confidences[i], 0.49),
                 full[i].sources if i in full else (),
                 files[i].taken,
             )
@@ -254,18 +254,20 @@ class Search:
     @staticmethod
     def _combine(
         parts: list[_Part], scores: np.ndarray, background: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Combined z (each part against its own background, weighted) and raw score."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(value to rank and judge, raw score, the background's values on the same scale).
+
+        One part: its cosine. Several: each part's z against its own background, weighted,
+        so a text and an image whose cosines live on different scales count as asked.
+        """
         weights = np.array([p.weight for p in parts])
         raw = scores @ weights / weights.sum()
         if len(parts) == 1:
-            return parts[0].background.z(scores[:, 0]), raw
+            return scores[:, 0], raw, background @ parts[0].vector
+        norm = float(np.linalg.norm(weights))
         z = np.stack([p.background.z(scores[:, j]) for j, p in enumerate(parts)], axis=1)
-        combined = z @ weights / np.linalg.norm(weights)
-        # the combination's own background, so the match rule sees a standard scale again
         bz = np.stack([p.background.z(background @ p.vector) for p in parts], axis=1)
-        mix = matching.Background.of(bz @ weights / np.linalg.norm(weights))
-        return mix.z(combined), raw
+        return z @ weights / norm, raw, bz @ weights / norm
 
     # --- lexical, exclusions, validity, order ----------------------------------------------
 

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -35,6 +34,7 @@ from magpie.core.errors import MagpieError
 from magpie.core.library import Library
 from magpie.core.pack_store import installed_packs
 from magpie.gui.item_models import FileIdRole, PathRole, ResultsModel
+from magpie.gui.search_options import sensitivity_box
 from magpie.gui.thumbnails import load_qimage
 
 PREVIEW_SIZE = 1600
@@ -301,7 +301,7 @@ class ModelSetupDialog(QDialog):
 
 
 class SettingsDialog(QDialog):
-    """Model, device, results per page, score threshold, and watch mode per folder."""
+    """Model, device, results per page, match sensitivity, and watch mode per folder."""
 
     def __init__(
         self,
@@ -332,10 +332,7 @@ class SettingsDialog(QDialog):
         self.per_page = QSpinBox(
             minimum=20, maximum=2000, singleStep=20, value=settings.results_per_page
         )
-        self.threshold = QDoubleSpinBox(
-            minimum=0.0, maximum=1.0, singleStep=0.01, decimals=2, value=settings.score_threshold
-        )
-        self.threshold.setToolTip("Hide results scoring below this (0 shows everything)")
+        self.sensitivity = sensitivity_box(settings.match_sensitivity)
         from magpie.core.int8 import load_check
         from magpie.core.packs import load_pack
 
@@ -375,7 +372,7 @@ class SettingsDialog(QDialog):
         form.addRow("Device", self.device)
         form.addRow("", QLabel(device_note))
         form.addRow("Results per page", self.per_page)
-        form.addRow("Score threshold", self.threshold)
+        form.addRow("Matches", self.sensitivity)
         int8_row = QHBoxLayout()
         int8_row.addWidget(self.int8, 1)
         int8_row.addWidget(self.int8_check)
@@ -448,7 +445,7 @@ class SettingsDialog(QDialog):
             settings.model = self.model.currentText()
         settings.device = str(self.device.currentData())
         settings.results_per_page = self.per_page.value()
-        settings.score_threshold = float(self.threshold.value())
+        settings.match_sensitivity = int(self.sensitivity.currentData())
         if self.int8.isEnabled():
             settings.int8_images = self.int8.isChecked()
         self.library.save_settings(settings)

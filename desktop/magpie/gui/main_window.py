@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +59,12 @@ from magpie.core.imaging import SUPPORTED_SUFFIXES
 from magpie.core.library import Library
 from magpie.gui.dialogs import FailuresDialog, ModelSetupDialog, PreviewDialog, SettingsDialog
 from magpie.gui.host import EngineHost, Page, Query
-from magpie.gui.item_models import FoldersModel, PathRole, ResultsModel
+from magpie.gui.item_models import FoldersModel, PathRole
+from magpie.gui.matches import MatchDelegate, MatchedResultsModel
+from magpie.gui.search_options import NothingClose, SearchOptions
 from magpie.gui.theme import app_icon
 from magpie.gui.thumbnails import ThumbnailLoader, load_qimage
-from magpie.gui.widgets import Chip, PhotoGrid, SearchBar, ThumbnailDelegate
+from magpie.gui.widgets import Chip, PhotoGrid, SearchBar
 
 log = logging.getLogger("magpie.gui")
 
@@ -94,7 +97,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.thumbnails = ThumbnailLoader(library.root / "thumbnails", thumb_size)
-        self.results = ResultsModel(self.thumbnails, self)
+        self.results = MatchedResultsModel(self.thumbnails, self)
         self.folders = FoldersModel(self)
         self._build(thumb_size)
         self._connect()
@@ -133,7 +136,7 @@ class MainWindow(QMainWindow):
         side_layout.addLayout(buttons)
 
         self.grid = PhotoGrid()
-        self.delegate = ThumbnailDelegate(thumb_size, self.grid)
+        self.delegate = MatchDelegate(thumb_size, self.grid)
         self.grid.setItemDelegate(self.delegate)
         self.grid.setModel(self.results)
         self.empty = QWidget()
@@ -155,6 +158,9 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.grid)
         self.stack.addWidget(self.no_results)
+        self.nothing_close = NothingClose()
+        self.stack.addWidget(self.nothing_close)
+        self.search_options = SearchOptions()
 
         self.splitter = QSplitter()
         self.splitter.addWidget(side)
@@ -165,6 +171,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 8, 8, 0)
         layout.addLayout(top)
+        layout.addWidget(self.search_options)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -224,6 +231,13 @@ class MainWindow(QMainWindow):
         edit.imagePasted.connect(self.paste)
         self.debounce.timeout.connect(self.run_query_now)
         self.results.moreRequested.connect(self._fetch_more)
+        options = self.search_options
+        options.orderChanged.connect(lambda _o: self.run_query_now())
+        options.weightChanged.connect(lambda _w: self.debounce.start())
+        options.showLessLikely.connect(self.show_less_likely)
+        options.folderCleared.connect(lambda: self.set_folder_filter(None))
+        options.exclusionRemoved.connect(self._remove_exclusion)
+        self.nothing_close.showNearest.connect(self.show_less_likely)
         self.grid.previewRequested.connect(self.open_preview)
         self.grid.customContextMenuRequested.connect(self._context_menu)
         self.folder_list.clicked.connect(self._folder_clicked)
@@ -328,13 +342,31 @@ class MainWindow(QMainWindow):
             self.results.append_results(page.results, page.has_more)
         self._update_views()
 
+    def show_less_likely(self) -> None:
+        self.results.expand()
+        self._update_views()
+
+    def _remove_exclusion(self, term: str) -> None:
+        quoted = f'-"{term}"' if " " in term else f"-{term}"
+        self.search_bar.edit.setText(
+            " ".join(self.search_bar.edit.text().replace(quoted, "").split())
+        )
+        self.run_query_now()
+
     def _error(self, message: str) -> None:
         log.warning("%s", message)
         self.statusBar().showMessage(message, 15000)
 
     def _update_views(self) -> None:
+        results = self.results
+        self.search_options.set_counts(
+            not self.query.empty, results.matches, results.less_likely, results.more
+        )
         if not self.status.get("folders"):
             self.stack.setCurrentWidget(self.empty)
+        elif not self.query.empty and results.matches == 0 and results.less_likely > 0:
+            self.nothing_close.set_query(self.query.text)
+            self.stack.setCurrentWidget(self.nothing_close)
         elif self.results.rowCount() == 0 and not self.query.empty:
             self.stack.setCurrentWidget(self.no_results)
         else:
@@ -374,11 +406,22 @@ class MainWindow(QMainWindow):
             )
             if not self.query.images:
                 self.search_bar.set_chips([])
+        options = self.search_options
+        options.set_weight_visible(bool(self.query.images and text.strip()))
+        options.set_filters(self.query.folder, text)
         if self.ready:
-            self.host.search(self.query, 0, self.library.load_settings().results_per_page)
+            per_page = self.library.load_settings().results_per_page
+            self.host.search(self._with_options(self.query), 0, per_page)
+
+    def _with_options(self, query: Query) -> Query:
+        """The query with the order and weight chosen in the search options."""
+        options = self.search_options
+        self.results.date_order = options.order_value == "date"
+        return replace(query, order=options.order_value, text_weight=options.text_weight)
 
     def _fetch_more(self, offset: int) -> None:
-        self.host.search(self.query, offset, self.library.load_settings().results_per_page)
+        per_page = self.library.load_settings().results_per_page
+        self.host.search(self._with_options(self.query), offset, per_page)
 
     def add_query_images(self, images: list[tuple[str, str | bytes]]) -> None:
         current = () if self.query.similar_to else self.query.images
