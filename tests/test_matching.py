@@ -250,3 +250,28 @@ def test_cli_json_carries_matches_and_match(scene: Scene, capsys, tmp_path: Path
     with pytest.raises(SystemExit) as bad:
         magpie(["--library", str(scene.engine.library.root), "search", "cat", "--weight", "2"])
     assert bad.value.code == 2
+
+
+def test_an_existing_catalog_gets_its_words_indexed_by_the_migration(tmp_path, monkeypatch):
+    from magpie.core import catalog as catalog_module
+    from magpie.core import lexical
+
+    path = tmp_path / "catalog.sqlite"
+    monkeypatch.setattr(catalog_module, "MIGRATIONS", [])  # a library from before
+    old = catalog_module.Catalog(path)
+    folder = old.add_folder(tmp_path / "Pictures")
+    old.add_files(folder.id, [(str(tmp_path / "Pictures" / "Lisbon 2019" / "IMG_2041.jpg"), 1, 1)])
+    old.close()
+    monkeypatch.undo()
+    catalog = catalog_module.Catalog(path)
+    try:
+        hits, needed = lexical.find(catalog._query, "lisbon 2019", 100)
+        assert needed == 2 and [(h.matched, h.sources) for h in hits] == [(2, ("folder",))]
+        hits, _ = lexical.find(catalog._query, "IMG_2041", 100)
+        assert [h.sources for h in hits] == [("name",)]
+        hits, _ = lexical.find(catalog._query, "pictures", 100)  # the watched folder's own name
+        assert [h.sources for h in hits] == [("folder",)]
+        catalog.remove_folder(folder.id)  # the trigger takes the words with the files
+        assert lexical.find(catalog._query, "lisbon", 100)[0] == []
+    finally:
+        catalog.close()
