@@ -121,26 +121,31 @@ def judge_scores(
     background = np.sort(np.asarray(background, dtype=np.float64))
     bar = tail_bar(searched, sensitivity)
     z = Background.of(background).z(candidates)
-    passed = np.zeros(len(candidates), dtype=bool)
-    for i, score in enumerate(candidates.tolist()):
-        if i < LEAVE_OUT:
-            # the result's own score is in the background too, stored at lower precision
-            # (fp16 vectors): leave out whatever is within that rounding of it as well
-            below = score - SAME_SCORE * max(1.0, abs(score))
-            rest = background[: int(np.searchsorted(background, below, side="left"))]
-        elif i == LEAVE_OUT:
-            rest = background[: int(np.searchsorted(background, candidates[LEAVE_OUT - 1]))]
+    # the matches are the unbroken run of results from the top that stand out: past the
+    # first that does not, the background left below a result is ever more truncated
+    above = 0
+    for i, score in enumerate(candidates[:LEAVE_OUT].tolist()):
+        # the result's own score is in the background too, stored at lower precision
+        # (fp16 vectors): leave out whatever is within that rounding of it as well
+        below = score - SAME_SCORE * max(1.0, abs(score))
+        rest = background[: int(np.searchsorted(background, below, side="left"))]
         if len(rest) < max(MIN_BACKGROUND, len(background) // 2):
-            continue  # half the library cannot be "standing out" from the other half
+            break  # half the library cannot be "standing out" from the other half
         back = Background.of(rest)
         if not back.informative:
-            continue
+            break
         z[i] = float(back.z(np.array([score]))[0])
-        passed[i] = z[i] >= small_sample_bar(bar, len(rest))
+        if z[i] < small_sample_bar(bar, len(rest)):
+            break
+        above = i + 1
+    if above == LEAVE_OUT:  # a long run: the rest are judged against one background
+        cut = int(np.searchsorted(background, candidates[above - 1]))
+        back = Background.of(background[:cut] if cut >= MIN_BACKGROUND else background)
+        tail_z = back.z(candidates[above:])
+        z[above:] = tail_z
+        passed = tail_z >= small_sample_bar(bar, cut)
+        above += int(np.argmin(passed)) if not passed.all() else len(passed)
     conf = confidence(z, searched)
-    # the matches are the unbroken run of results from the top that stand out: going deeper,
-    # the background left below a result is ever more truncated, so a late "pass" means little
-    above = int(np.argmin(passed)) if not passed.all() else len(passed)
     if above == 0:
         return Judgement(0, bar, conf)
     # end at a wide gap: measured on the background without the matched set

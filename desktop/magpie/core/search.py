@@ -97,10 +97,9 @@ class BackgroundSampler:
         # during a long index the generation moves every batch: resample at most every 30 s
         if stamp == self._stamp or (self._stamp and time.monotonic() - self._taken_at < 30):
             return
-        ids = self.catalog.embedded_ids(self.model)
-        if len(ids) > BACKGROUND_SIZE:
-            ids = np.sort(np.random.default_rng(0).choice(ids, BACKGROUND_SIZE, replace=False))
-        self._ids, self._vectors = ids, self._load(ids)
+        self._ids, self._vectors = self.catalog.sample_vectors(
+            self.model, self.dim, BACKGROUND_SIZE
+        )
         self._stamp, self._taken_at = stamp, time.monotonic()
 
     def _load(self, ids: np.ndarray) -> np.ndarray:
