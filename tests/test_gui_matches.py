@@ -112,7 +112,10 @@ def test_date_order_and_day_marks(window: MainWindow, qtbot: QtBot, scene):
         timeout=WAIT_MS,
     )
     assert window._with_options(window.query).order == "date"  # travels with each search
-    assert window.results.index(0).data(DayRole)  # each group starts with its day
+    # the four are 40 days apart (120 in all): grouped by month, each group marked once
+    labels = [window.results.index(i).data(DayRole) for i in range(4)]
+    assert labels[0] and all(label is None or label[0].isalpha() for label in labels)
+    assert 1 <= len([label for label in labels if label]) <= 4
 
 
 def test_weight_shows_with_text_and_image_and_moves_the_results(
@@ -173,3 +176,24 @@ def test_matched_results_model_passes_the_model_tester(qtmodeltester, window: Ma
     assert model.rowCount() == 5 and model.rowCount(model.index(0)) == 0
     qtmodeltester.check(model)
     assert model.data(QModelIndex(), CueRole) is None
+
+
+def test_date_groups_are_days_when_close_and_months_when_spread(window: MainWindow):
+    from magpie.core.search import SearchResult
+
+    def marks(stamps: list[float]) -> list[str | None]:
+        model = MatchedResultsModel(window.thumbnails)
+        model.date_order = True
+        rows = [
+            SearchResult(f"/x/{i}.jpg", 0.9, i, None, True, 0.999, (), t)
+            for i, t in enumerate(stamps)
+        ]
+        model.set_results(rows, False, scored=True)
+        return [model.index(i).data(DayRole) for i in range(len(rows))]
+
+    day = 1_700_000_000.0
+    close = marks([day + 2 * 86_400, day + 2 * 86_400 + 60, day])
+    assert close[0] and close[1] is None and close[2] and close[0] != close[2]
+    spread = marks([day + 202 * 86_400, day + 201 * 86_400, day])
+    assert spread[1] is None and spread[0] and spread[2]
+    assert not spread[0][0].isdigit()  # "June 2024", not a day

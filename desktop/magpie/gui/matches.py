@@ -19,7 +19,7 @@ from magpie.gui.item_models import ResultsModel
 from magpie.gui.widgets import PADDING, ThumbnailDelegate
 
 CueRole = Qt.ItemDataRole.UserRole + 20  # "strong" | "likely" | "less" | None (browsing)
-DayRole = Qt.ItemDataRole.UserRole + 21  # "12 May 2024" on the first photo of a day (date order)
+DayRole = Qt.ItemDataRole.UserRole + 21  # "12 May 2024" / "May 2024": a group's first photo
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -38,9 +38,15 @@ def cue(result: SearchResult) -> str:
     return "strong" if result.confidence >= STRONG else "likely"
 
 
-def day_label(stamp: float | None) -> str:
+# Matches spread over more than this are grouped by month, else by day.
+MONTHS_FROM_S = 62 * 86_400
+
+
+def day_label(stamp: float | None, by_month: bool = False) -> str:
     if stamp is None:
         return "Undated"
+    if by_month:
+        return time.strftime("%B %Y", time.localtime(stamp))
     return time.strftime("%d %B %Y", time.localtime(stamp)).lstrip("0")
 
 
@@ -52,10 +58,13 @@ class MatchedResultsModel(ResultsModel):
         self.matches = 0
         self.expanded = True
         self.date_order = False
+        self.by_month = False
 
     def set_results(self, results: list[SearchResult], has_more: bool, scored: bool) -> None:
         self.matches = self._leading_matches(results) if scored else 0
         self.expanded = not scored
+        dates = [r.taken for r in results[: self.matches] if r.taken is not None]
+        self.by_month = bool(dates) and max(dates) - min(dates) > MONTHS_FROM_S
         super().set_results(results, has_more, scored)
 
     def append_results(self, results: list[SearchResult], has_more: bool) -> None:
@@ -126,9 +135,11 @@ class MatchedResultsModel(ResultsModel):
         if role == DayRole:
             if not (self.scored and self.date_order and result.match):
                 return None
-            label = day_label(result.taken)
+            label = day_label(result.taken, self.by_month)
             previous = self._rows[index.row() - 1] if index.row() else None
-            return label if previous is None or day_label(previous.taken) != label else None
+            if previous is None or day_label(previous.taken, self.by_month) != label:
+                return label
+            return None
         if role == Qt.ItemDataRole.ToolTipRole and self.scored:
             found = f"\nits {', '.join(result.why)} holds your words" if result.why else ""
             return f"{result.path}\n{CUE_TEXT[cue(result)]} (score {result.score:.3f}){found}"
