@@ -150,7 +150,11 @@ class Search:
         positive, excluded = parse_text(request.text)
         excluded += [e for e in request.exclude if e.strip()]
         allowed = None
-        if request.folder is not None or request.date_from or request.date_to:
+        if (
+            request.folder is not None
+            or request.date_from is not None
+            or request.date_to is not None
+        ):
             where = Path(request.folder).expanduser().resolve() if request.folder else None
             allowed = self.catalog.ids_matching(where, request.date_from, request.date_to)
         searched = len(allowed) if allowed is not None else len(self.store)
@@ -178,7 +182,7 @@ class Search:
         matched = set(ids[: judgement.matches].tolist()) | set(full)
         confidences = dict(zip(ids.tolist(), judgement.confidences.tolist(), strict=True))
         dropped = self._excluded(excluded, ids, allowed, searched, background, request)
-        files = self._valid(ids.tolist())
+        files = self.catalog.searchable(ids.tolist(), self.model)
         keep = [i for i in ids.tolist() if i in files and i not in dropped]
         raw_of = dict(zip(ids.tolist(), raw.tolist(), strict=True))
         if request.threshold is not None:
@@ -186,6 +190,8 @@ class Search:
         hits = [i for i in keep if i in matched]
         rest = [i for i in keep if i not in matched]
         hits = self._order_matches(hits, lexical_hits, files, request.order)
+        # the disk is asked only about what will be shown (a network share answers slowly)
+        ordered = self._on_disk([*hits, *rest], files, want)
         results = [
             SearchResult(
                 files[i].path,
@@ -197,7 +203,7 @@ class Search:
                 full[i].sources if i in full else (),
                 files[i].taken,
             )
-            for i in (*hits, *rest)
+            for i in ordered
         ]
         return results[request.offset : want]
 
@@ -304,22 +310,26 @@ class Search:
             dropped |= {h.file_id for h in words_hits if needed and h.matched == needed}
         return dropped
 
-    def _valid(self, ids: list[int]) -> dict[int, SearchableFile]:
-        """Photos that still read as embedded; a file gone or changed on disk is left out."""
-        files = self.catalog.searchable(ids, self.model)
-        for file_id, row in list(files.items()):
+    @staticmethod
+    def _on_disk(ids: list[int], files: dict[int, SearchableFile], want: int) -> list[int]:
+        """The first `want` ids whose file is still as embedded; gone or changed ones are
+        skipped (a file whose folder is gone too is an unplugged drive: kept, offline)."""
+        kept: list[int] = []
+        for file_id in ids:
+            if len(kept) >= want:
+                break
+            row = files[file_id]
             try:
                 st = os.stat(row.path)
             except FileNotFoundError:
-                if os.path.isdir(os.path.dirname(row.path)):
-                    del files[file_id]  # deleted; an unplugged drive's photos stay (offline)
+                if not os.path.isdir(os.path.dirname(row.path)):
+                    kept.append(file_id)
                 continue
             except OSError:
-                del files[file_id]
                 continue
-            if st.st_size != row.size or st.st_mtime_ns != row.mtime_ns:
-                del files[file_id]  # changed since: it is re-read (and re-judged) first
-        return files
+            if st.st_size == row.size and st.st_mtime_ns == row.mtime_ns:
+                kept.append(file_id)  # else changed since: re-read (and re-judged) first
+        return kept
 
     @staticmethod
     def _order_matches(
