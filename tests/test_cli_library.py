@@ -48,7 +48,9 @@ def test_index_search_similar_status_json(
 
     code, doc, _ = cli(capsys, *common, "search", "red", "-k", "3", "--json")
     assert code == 0
-    assert [set(r) for r in doc["results"]] == [{"path", "score"}] * 3
+    assert all({"path", "score", "match", "confidence"} <= set(r) for r in doc["results"])
+    assert doc["results"][0]["found_in"] == ["name"]  # "red" is in red.jpg's name too
+    assert doc["matches"] == sum(r["match"] for r in doc["results"])
     assert doc["results"][0]["path"] == str(photos / "red.jpg")
     assert Path(doc["results"][0]["path"]).is_absolute()
     scores = [r["score"] for r in doc["results"]]

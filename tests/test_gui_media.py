@@ -64,6 +64,8 @@ def search(window: MainWindow, qtbot: QtBot, text: str, first: str) -> None:
 
 def test_moments_are_rows_with_a_play_badge_and_time(window: MainWindow, qtbot: QtBot):
     search(window, qtbot, "blue", "clip.mp4")
+    assert window.results.rowCount() == 1  # only the blue moment matches; the rest on demand
+    window.show_less_likely()
     rows = [window.results.result(i) for i in range(window.results.rowCount())]
     moments = sorted(r.time for r in rows if r.path.endswith("clip.mp4"))
     assert moments == pytest.approx([0.0, 3.0, 7.0])  # three rows, one per moment
@@ -153,7 +155,8 @@ def test_player_starts_at_the_moment(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert player_command("/v/clip.mp4", 7.0) == [str(mpv), "--start=7.000", "/v/clip.mp4"]
     assert play_at("/v/clip.mp4", 7.0)
     deadline = time.monotonic() + 10
-    while not record.exists() and time.monotonic() < deadline:
+    # the shell creates the file before it writes: wait for the words, not the file
+    while (not record.exists() or not record.read_text().strip()) and time.monotonic() < deadline:
         qtbot.wait(50)
     assert record.read_text().split() == ["--start=7.000", "/v/clip.mp4"]
 

@@ -146,7 +146,7 @@ def test_switching_to_the_model_in_use_is_refused(engine: Engine):
 def test_a_query_never_meets_another_models_vectors(engine: Engine):
     query = engine.clip.embed_texts(["red"])[0]  # 8-d
     with pytest.raises(MagpieError, match="8-d query cannot search 4-d"):
-        engine.search_vector(query, index=ModelSwitch(engine, "new").index)
+        engine.search_vector(query, model=(engine.clip, ModelSwitch(engine, "new").index))
 
 
 def test_cli_switch(engine: Engine, capsys: pytest.CaptureFixture[str]):

@@ -167,3 +167,127 @@ def solid_image(path: Path, rgb: tuple[int, int, int], size: tuple[int, int] = (
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", size, rgb).save(path)
     return path
+
+
+# --- the grid pack: photos that carry their own embedding -------------------------------------
+#
+# The image tower reads a grey grid: the mean of each of GRID x GRID cells, minus 0.5, is one
+# coordinate. A test writes a photo with exactly the vector it wants (grid_image), and words
+# with exactly the vectors it wants (make_grid_pack's `words`), so every score is known.
+
+GRID = 8
+GRID_DIM = GRID * GRID
+GRID_INPUT = 32  # the model's input: 4 x 4 pixels per cell
+GRID_FILLERS = ["a", "photo", "of", "the", "zzzzqqq"]
+
+
+def grid_visual_graph(size: int = GRID_INPUT, offset: np.ndarray | None = None) -> onnx.ModelProto:
+    cell = size // GRID
+    image = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 3, size, size])
+    out = helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", GRID_DIM])
+    inits = [
+        numpy_helper.from_array(np.array(0.5, np.float32), "half"),
+        numpy_helper.from_array(np.array([0, GRID_DIM], np.int64), "shape"),
+    ]
+    nodes = [
+        helper.make_node("ReduceMean", ["image"], ["grey"], axes=[1], keepdims=1),
+        helper.make_node(
+            "AveragePool", ["grey"], ["cells"], kernel_shape=[cell, cell], strides=[cell, cell]
+        ),
+        helper.make_node("Reshape", ["cells", "shape"], ["flat"]),
+        helper.make_node("Sub", ["flat", "half"], ["centred"]),
+        helper.make_node("Add", ["centred", "offset"], ["embedding"]),
+    ]
+    shift = np.zeros(GRID_DIM, np.float32) if offset is None else offset.astype(np.float32)
+    inits.append(numpy_helper.from_array(shift, "offset"))
+    return helper.make_model(helper.make_graph(nodes, "grid-visual", [image], [out], inits))
+
+
+def grid_word_graph(table: np.ndarray) -> onnx.ModelProto:
+    ids = helper.make_tensor_value_info("text", TensorProto.INT64, ["batch", "seq"])
+    out = helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", GRID_DIM])
+    nodes = [
+        helper.make_node("Gather", ["table", "text"], ["rows"], axis=0),
+        helper.make_node("ReduceSum", ["rows", "axis1"], ["embedding"], keepdims=0),
+    ]
+    inits = [
+        numpy_helper.from_array(table.astype(np.float32), "table"),
+        numpy_helper.from_array(np.array([1], np.int64), "axis1"),
+    ]
+    return helper.make_model(helper.make_graph(nodes, "grid-text", [ids], [out], inits))
+
+
+def make_grid_pack(
+    root: Path, words: dict[str, np.ndarray], image_offset: np.ndarray | None = None
+) -> Path:
+    """A pack whose photos embed to their grey grid and whose words embed to `words`.
+
+    image_offset is added to every image vector: like the gap between CLIP's text and image
+    embeddings, it squeezes every text-image cosine into a narrow, low band (another scale).
+    """
+    vocab = ["[PAD]", "[UNK]", *words, *[w for w in GRID_FILLERS if w not in words]]
+    table = np.zeros((len(vocab), GRID_DIM), np.float32)
+    for word, vector in words.items():
+        table[vocab.index(word)] = vector
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "config.json").write_text(
+        json.dumps({"embed_dim": GRID_DIM, "text_cfg": {"context_length": 8}})
+    )
+    _save(grid_visual_graph(offset=image_offset), root / "visual" / "model.onnx")
+    (root / "visual" / "preprocess_cfg.json").write_text(
+        json.dumps(
+            {
+                "size": [GRID_INPUT, GRID_INPUT],
+                "mean": [0.0, 0.0, 0.0],
+                "std": [1.0, 1.0, 1.0],
+                "interpolation": "bicubic",
+                "resize_mode": "squash",
+            }
+        )
+    )
+    _save(grid_word_graph(table), root / "textual" / "model.onnx")
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer = normalizers.Lowercase()
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.save(str(root / "textual" / "tokenizer.json"))
+    (root / "textual" / "tokenizer_config.json").write_text(json.dumps({"pad_token": "[PAD]"}))
+    return root
+
+
+def grid_image(path: Path, vector: np.ndarray, cell_px: int = 8) -> Path:
+    """A PNG whose grid-pack embedding points along `vector` (scaled into the grey range)."""
+    from PIL import Image
+
+    v = np.asarray(vector, np.float64)
+    v = v / max(float(np.abs(v).max()), 1e-12) * 0.45  # keep every cell inside 0.05..0.95
+    cells = np.clip((v.reshape(GRID, GRID) + 0.5) * 255.0, 0, 255).round().astype(np.uint8)
+    pixels = np.kron(cells, np.ones((cell_px, cell_px), np.uint8))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels, "L").convert("RGB").save(path)
+    return path
+
+
+def unit(vector: np.ndarray) -> np.ndarray:
+    return vector / np.linalg.norm(vector)
+
+
+def concept_library(
+    root: Path, rng: np.random.Generator, concepts: dict[str, int], background: int, noise: float
+) -> tuple[dict[str, np.ndarray], dict[str, list[Path]]]:
+    """`background` random photos and, per concept, that many photos near a random direction.
+
+    Returns (concept vectors, photos per concept; "" holds the background photos).
+    """
+    vectors = {name: unit(rng.standard_normal(GRID_DIM)) for name in concepts}
+    made: dict[str, list[Path]] = {"": []}
+    numbers = iter(rng.permutation(background + sum(concepts.values()) + 1))
+    # neutral names (no concept word in them): only the pixels can find a photo
+    for _ in range(background):
+        name = root / f"photo-{next(numbers):04d}.png"
+        made[""].append(grid_image(name, rng.standard_normal(GRID_DIM)))
+    for concept, count in concepts.items():
+        made[concept] = []
+        for _ in range(count):
+            vector = vectors[concept] + noise * unit(rng.standard_normal(GRID_DIM))
+            made[concept].append(grid_image(root / f"photo-{next(numbers):04d}.png", vector))
+    return vectors, made

@@ -61,19 +61,39 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _filters(args: argparse.Namespace) -> dict[str, Any]:
+def _filters(args: argparse.Namespace, engine: Any) -> dict[str, Any]:
+    sensitivity = args.sensitivity
+    if sensitivity is None:
+        sensitivity = engine.library.load_settings().match_sensitivity
     return {
         "offset": args.offset,
         "threshold": args.threshold,
         "folder": args.folder,
         "date_from": args.after,
         "date_to": args.before,
+        "exclude": tuple(args.exclude),
+        "order": args.order,
+        "sensitivity": sensitivity,
     }
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from magpie.core.errors import MagpieError
+
+    if not 0.0 <= args.weight <= 1.0:
+        raise SystemExit(usage_error("--weight is the text's share: between 0 and 1"))
+    for image in args.images:
+        if not image.is_file():
+            raise MagpieError(f"{image}: no such image file")
     with open_engine(args) as engine:
-        print_results(args, engine.search(args.text, args.k, **_filters(args)))
+        filters = _filters(args, engine)
+        if args.images:
+            results = engine.search_images(
+                list(args.images), args.k, text=args.text, text_weight=args.weight, **filters
+            )
+        else:
+            results = engine.search(args.text, args.k, **filters)
+        print_results(args, results)
     return 0
 
 
@@ -83,7 +103,9 @@ def cmd_similar(args: argparse.Namespace) -> int:
     if not args.image.is_file():
         raise MagpieError(f"{args.image}: no such image file")
     with open_engine(args) as engine:
-        print_results(args, engine.similar(args.image, args.k, time=args.time, **_filters(args)))
+        print_results(
+            args, engine.similar(args.image, args.k, time=args.time, **_filters(args, engine))
+        )
     return 0
 
 

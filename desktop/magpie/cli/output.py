@@ -110,23 +110,36 @@ def stderr_progress(args: argparse.Namespace) -> Callable[[Any], None]:
 
 
 def print_results(args: argparse.Namespace, results: list[Any]) -> None:
-    emit(
-        args,
-        {"results": [_result_json(r) for r in results]},
-        lambda: (
-            "\n".join(f"{r.score:.3f}  {r.path}{_moment_text(r)}" for r in results) or "no results"
-        ),
-    )
+    """Matches first (`match`: true), then the less likely ones (contract: DESIGN.md)."""
+    matches = sum(1 for r in results if r.match)
+    document = {
+        "results": [
+            {
+                "path": r.path,
+                "score": round(r.score, 6),
+                "match": r.match,
+                "confidence": round(r.confidence, 4),
+                **({"found_in": list(r.why)} if r.why else {}),
+                **({"time": round(r.time, 3)} if r.time is not None else {}),
+                **({"companions": list(r.companions)} if r.companions else {}),
+            }
+            for r in results
+        ],
+        "matches": matches,
+    }
 
+    def text() -> str:
+        if not results:
+            return "no results"
+        lines = [f"{matches} match{'es' if matches != 1 else ''}" if matches else "nothing close"]
+        for i, r in enumerate(results):
+            if i == matches:
+                lines.append("-- less likely --")
+            found = f"  (words found in its {', '.join(r.why)})" if r.why else ""
+            lines.append(f"{r.score:.3f}  {r.path}{_moment_text(r)}{found}")
+        return "\n".join(lines)
 
-def _result_json(result: Any) -> dict[str, Any]:
-    """path and score; a moment in a video adds its time, a pair its companions."""
-    document: dict[str, Any] = {"path": result.path, "score": round(result.score, 6)}
-    if getattr(result, "time", None) is not None:
-        document["time"] = round(result.time, 3)
-    if getattr(result, "companions", ()):
-        document["companions"] = list(result.companions)
-    return document
+    emit(args, document, text)
 
 
 def _moment_text(result: Any) -> str:

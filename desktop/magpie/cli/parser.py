@@ -67,6 +67,24 @@ def _add_result_options(parser: argparse.ArgumentParser) -> None:
         "--after", type=_date, metavar="DATE", help="taken on or after (YYYY-MM-DD)"
     )
     parser.add_argument("--before", type=_date, metavar="DATE", help="taken before (YYYY-MM-DD)")
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="TERM",
+        help="drop photos that match TERM (or write -TERM in the query text)",
+    )
+    parser.add_argument(
+        "--order", choices=("best", "date"), default="best", help="order of the matches"
+    )
+    parser.add_argument(
+        "--sensitivity",
+        type=int,
+        choices=range(-2, 3),
+        default=None,
+        metavar="-2..2",
+        help="how readily a result counts as a match (default: the library's setting, 0)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,6 +122,22 @@ def build_parser() -> argparse.ArgumentParser:
     search = command("search", "find photos matching a text")
     search.add_argument("text")
     _add_result_options(search)
+    search.add_argument(
+        "--image",
+        dest="images",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PATH",
+        help="combine with this image (repeatable)",
+    )
+    search.add_argument(
+        "--weight",
+        type=float,
+        default=0.5,
+        metavar="W",
+        help="share of the text when combined with --image, 0..1 (0.5)",
+    )
 
     similar = command("similar", "find photos like an image (inside or outside the library)")
     similar.add_argument("image", type=Path)

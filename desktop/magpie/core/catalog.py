@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from magpie.core import lexical
 from magpie.core.errors import LibraryFullError, MagpieError
 from magpie.core.imaging import PhotoInfo
 
@@ -73,6 +74,7 @@ CREATE TABLE IF NOT EXISTS embeddings (
 # its tables or columns to existing libraries without a rebuild. Append; never edit a step
 # that has shipped.
 MIGRATIONS: list[tuple[str, str]] = [
+    lexical.MIGRATION,
     # Videos (magpie.core.video): each moment has its own vector, in the index under
     # MOMENT_ID_BASE + moment id; ids are never reused (AUTOINCREMENT), so a stale vector can
     # never name another moment. No foreign key: moments of removed files are dropped by
@@ -100,6 +102,21 @@ MIGRATIONS: list[tuple[str, str]] = [
 
 # Vector ids at or above this are video moments (MOMENT_ID_BASE + moments.id); below, file ids.
 MOMENT_ID_BASE = 1 << 48
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script into whole statements (a trigger's body holds semicolons too)."""
+    out, pending = [], ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                out.append(pending.strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        out.append(pending.strip())
+    return out
+
 
 # Tables whose rows a damaged catalog's recovery copies into the new one (the others are
 # derived and rebuilt). A feature that stores the user's own data (albums...) adds its table.
@@ -164,6 +181,15 @@ class FileRow:
     mtime_ns: int
     fingerprint: str | None
     state: str
+
+
+@dataclass(frozen=True)
+class SearchableFile:
+    path: str
+    fingerprint: str | None
+    size: int
+    mtime_ns: int
+    taken: float  # date taken, else modification time (seconds)
 
 
 @dataclass(frozen=True)
@@ -241,9 +267,8 @@ class Catalog:
                 continue
             db.execute("BEGIN IMMEDIATE")
             try:
-                for statement in script.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
+                for statement in _statements(script):
+                    db.execute(statement)
                 db.execute("INSERT INTO meta(key, value) VALUES (?, ?)", (f"migration:{name}", "1"))
                 db.execute("COMMIT")
             except BaseException:
@@ -657,6 +682,76 @@ class Catalog:
             for file_id, raw, print_ in self._query(sql, chunk):
                 out[file_id] = (decode_path(raw), print_)
         return out
+
+    def searchable(self, ids: Sequence[int], model: str) -> dict[int, SearchableFile]:
+        """The ids whose photo still reads as embedded: indexed, and unchanged since."""
+        out: dict[int, SearchableFile] = {}
+        for start in range(0, len(ids), 900):
+            chunk = list(ids[start : start + 900])
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                "SELECT f.id, f.path, f.fingerprint, f.size, f.mtime_ns, "
+                "COALESCE(f.taken_at, f.mtime_ns / 1e9) FROM files f JOIN embeddings e "
+                "ON e.file_id = f.id AND e.model = ? AND e.source_size = f.size "
+                "AND e.source_mtime_ns = f.mtime_ns "
+                f"WHERE f.state = 'indexed' AND f.id IN ({marks})"
+            )
+            for file_id, raw, print_, size, mtime_ns, taken in self._query(sql, [model, *chunk]):
+                out[file_id] = SearchableFile(decode_path(raw), print_, size, mtime_ns, taken)
+        return out
+
+    def sample_vectors(
+        self, model: str, dim: int, size: int, seed: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """About `size` random (ids, float32 vectors) of a model: random rowids, never a scan
+        of the whole table (1 GB of vectors at 1M photos)."""
+        top = self._query("SELECT max(rowid) FROM embeddings")[0][0] or 0
+        rng = np.random.default_rng(seed)
+        if top <= size * 2:
+            rows = self._query("SELECT file_id, vector FROM embeddings WHERE model = ?", (model,))
+        else:
+            picks = np.unique(rng.integers(1, top + 1, size * 3)).tolist()
+            rows = []
+            for start in range(0, len(picks), 900):
+                chunk = picks[start : start + 900]
+                marks = ",".join("?" * len(chunk))
+                rows += self._query(
+                    "SELECT file_id, vector FROM embeddings "
+                    f"WHERE model = ? AND rowid IN ({marks})",
+                    [model, *chunk],
+                )
+            if len(rows) < size // 4:  # mostly another model's rows: read this model's all
+                rows = self._query(
+                    "SELECT file_id, vector FROM embeddings WHERE model = ?", (model,)
+                )
+        # video moments are searched like photos: they belong in the background too
+        rows += [
+            (MOMENT_ID_BASE + r[0], r[1])
+            for r in self._query(
+                "SELECT id, vector FROM moments WHERE model = ? ORDER BY random() LIMIT ?",
+                (model, size),
+            )
+        ]
+        if len(rows) > size:
+            rows = [rows[i] for i in sorted(rng.choice(len(rows), size, replace=False))]
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        matrix = np.empty((len(rows), dim), dtype=np.float32)
+        for i, (_, blob) in enumerate(rows):
+            matrix[i] = np.frombuffer(blob, dtype=np.float16)
+        return ids, matrix
+
+    def vectors_for(self, ids: Sequence[int], model: str, dim: int) -> np.ndarray:
+        """float32 vectors of these ids (those that have one), in no particular order."""
+        blobs: list[bytes] = []
+        for start in range(0, len(ids), 900):
+            chunk = [int(i) for i in ids[start : start + 900]]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT vector FROM embeddings WHERE model = ? AND file_id IN ({marks})"
+            blobs += [r[0] for r in self._query(sql, [model, *chunk])]
+        matrix = np.empty((len(blobs), dim), dtype=np.float32)
+        for i, blob in enumerate(blobs):
+            matrix[i] = np.frombuffer(blob, dtype=np.float16)
+        return matrix
 
     def newest(
         self, model: str, offset: int, limit: int, folder: str | Path | None = None

@@ -29,8 +29,9 @@ from magpie.core.indexer import IndexControl, Indexer, Progress, ThumbnailCache
 from magpie.core.library import Library
 from magpie.core.pack_store import resolve_model
 from magpie.core.scanner import ScanReport, scan
+from magpie.core.search import BackgroundSampler, Search, SearchRequest, SearchResult
 from magpie.core.vectorindex import VectorIndex
-from magpie.core.video import is_video, moment_key
+from magpie.core.video import is_video
 from magpie.core.video_indexer import VideoIndexer
 from magpie.core.watcher import WATCH_MODES, FolderWatcher, WatchedRoot
 
@@ -39,16 +40,6 @@ log = logging.getLogger("magpie.engine")
 
 class LibraryBusyError(MagpieError):
     """Another process is already writing this library."""
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    path: str
-    score: float
-    file_id: int
-    fingerprint: str | None = None  # the thumbnail cache key
-    time: float | None = None  # a moment inside a video: where it starts, in seconds
-    companions: tuple[str, ...] = ()  # the same shot's RAW or Live Photo motion (pairs.py)
 
 
 @dataclass
@@ -91,6 +82,7 @@ class Engine:
         self._device = device
         self._clip: ClipModel | None = None
         self._index: VectorIndex | None = None
+        self._samplers: dict[str, BackgroundSampler] = {}
         self._state_lock = threading.RLock()
         self._writer_lock: Any = None
         self.initial_update: UpdateReport | None = None  # watch()'s catch-up run
@@ -302,26 +294,32 @@ class Engine:
         folder: str | Path | None = None,
         date_from: float | None = None,
         date_to: float | None = None,
+        **options: Any,
     ) -> list[SearchResult]:
-        clip, index = self.current_model()
-        query = clip.embed_texts([text])[0]
-        return self.search_vector(query, k, offset, threshold, folder, date_from, date_to, index)
+        """Best first; the matches (result.match) come first. Options: see SearchRequest."""
+        return self.query(
+            SearchRequest(
+                text,
+                k=k,
+                offset=offset,
+                threshold=threshold,
+                folder=folder,
+                date_from=date_from,
+                date_to=date_to,
+                **options,
+            )
+        )
 
     def search_image(
         self, source: imaging.ImageSource, k: int = 50, **filters: Any
     ) -> list[SearchResult]:
-        clip, index = self.current_model()
-        tensor = imaging.load_for_model(source, clip.pack.preprocess)
-        return self.search_vector(clip.image.encode(tensor[None])[0], k, index=index, **filters)
+        return self.search_images([source], k, **filters)
 
     def search_images(
-        self, sources: list[imaging.ImageSource], k: int = 50, **filters: Any
+        self, sources: list[imaging.ImageSource], k: int = 50, text: str = "", **filters: Any
     ) -> list[SearchResult]:
-        """Several reference images combined (their normalised mean)."""
-        clip, index = self.current_model()
-        cfg = clip.pack.preprocess
-        vectors = clip.image.encode(np.stack([imaging.load_for_model(s, cfg) for s in sources]))
-        return self.search_vector(vectors.mean(axis=0), k, index=index, **filters)
+        """Several reference images combined (their normalised mean), and text if given."""
+        return self.query(SearchRequest(text, images=tuple(sources), k=k, **filters))
 
     def similar(
         self, path: str | Path, k: int = 50, time: float | None = None, **filters: Any
@@ -332,26 +330,25 @@ class Engine:
         """
         resolved = Path(path).expanduser().resolve()
         row = self.catalog.file_by_path(resolved)
-        clip, index = self.current_model()
+        clip, _index = self.current_model()
         if row is not None and time is not None:
             found = self.catalog.moment_vector(row.id, clip.name, time)
             if found is not None:
                 query_id, vector = found
-                own = self.catalog.moments_for([query_id])[query_id][1]
-                results = self.search_vector(vector, k + 1, index=index, **filters)
-                return [r for r in results if not (r.file_id == row.id and r.time == own)][:k]
+                return self.query(
+                    SearchRequest(vectors=(vector,), k=k, skip=frozenset({query_id}), **filters)
+                )
         vector = self.catalog.vector(row.id, clip.name) if row else None
         if vector is None:
             if is_video(resolved):
                 frame = video.frame_at(resolved, time or 0.0, self._decode_side())
                 return self.search_vector(self._encode_image(frame), k, **filters)
             return self.search_image(resolved, k, **filters)
-        results = self.search_vector(vector, k + 1, index=index, **filters)
-        return [
-            r
-            for r in results
-            if r.file_id != row.id and row.path not in r.companions  # type: ignore[union-attr]
-        ][:k]
+        assert row is not None
+        results = self.query(
+            SearchRequest(vectors=(vector,), k=k + 1, skip=frozenset({row.id}), **filters)
+        )
+        return [r for r in results if row.path not in r.companions][:k]
 
     def _decode_side(self) -> int:
         return imaging.model_decode_size(self.clip.pack.preprocess)
@@ -364,53 +361,44 @@ class Engine:
         self,
         query: np.ndarray,
         k: int = 50,
-        offset: int = 0,
-        threshold: float | None = None,
-        folder: str | Path | None = None,
-        date_from: float | None = None,
-        date_to: float | None = None,
-        index: VectorIndex | None = None,  # a current_model() snapshot; default: the current
+        model: tuple[ClipModel, VectorIndex] | None = None,
+        **filters: Any,
     ) -> list[SearchResult]:
-        index = self.index if index is None else index
-        if query.shape[-1] != index.dim:
-            raise MagpieError(f"a {query.shape[-1]}-d query cannot search {index.dim}-d vectors")
-        query = query / max(float(np.linalg.norm(query)), 1e-12)
-        allowed = None
-        if folder is not None or date_from is not None or date_to is not None:
-            where = Path(folder).expanduser().resolve() if folder is not None else None
-            allowed = self.catalog.ids_matching(where, date_from, date_to)
-        if threshold is None:
-            threshold = self.library.load_settings().score_threshold or None
-        want = fetch = offset + k
-        for _ in range(4):  # a pair folds into one item: fetch more until the page is full
-            hits = index.search(query, fetch, allowed)
-            results = self._results(hits.ids, hits.scores, threshold)
-            below = threshold is not None and len(hits.scores) and hits.scores[-1] < threshold
-            if len(results) >= want or len(hits.ids) < fetch or below:
-                break
-            fetch *= 2
-        return results[offset:want]
+        """Search by a vector; `model`: a (clip, index) pair other than the one in use (a
+        model being switched to)."""
+        return self.query(SearchRequest(vectors=(query,), k=k, **filters), model)
 
-    def _results(
-        self, ids: np.ndarray, scores: np.ndarray, threshold: float | None
+    def query(
+        self, request: SearchRequest, model: tuple[ClipModel, VectorIndex] | None = None
     ) -> list[SearchResult]:
-        """Index hits as results: moments with their video and time, pairs as one item."""
-        if threshold is not None:
-            keep = scores >= threshold
-            ids, scores = ids[keep], scores[keep]
-        moments = self.catalog.moments_for(ids.tolist())  # vector id -> (file id, seconds)
-        file_ids = [moments[i][0] if i in moments else i for i in ids.tolist()]
-        known = self.catalog.describe(file_ids)
-        results = []
-        for i, file_id, s in zip(ids.tolist(), file_ids, scores.tolist(), strict=True):
-            if file_id not in known:
-                continue
-            path, print_ = known[file_id]
-            seconds = moments[i][1] if i in moments else None
-            if seconds is not None and print_:
-                print_ = moment_key(print_, seconds)
-            results.append(SearchResult(path, float(s), file_id, print_, seconds))
-        return pairs.group(results, self.catalog.siblings)
+        """Any search: text, images, both (weighted), exclusions; matches judged per query."""
+        # one model and its vectors, even mid-switch
+        clip, index = model if model is not None else self.current_model()
+        if request.vectors and request.vectors[0].shape[-1] != index.dim:
+            raise MagpieError(
+                f"a {request.vectors[0].shape[-1]}-d query cannot search {index.dim}-d vectors"
+            )
+        with self._state_lock:
+            sampler = self._samplers.get(clip.name)
+            if sampler is None:
+                sampler = self._samplers[clip.name] = BackgroundSampler(
+                    self.catalog, clip.name, clip.dim
+                )
+        cfg = clip.pack.preprocess
+
+        def embed_images(sources: Any) -> np.ndarray:
+            return clip.image.encode(np.stack([imaging.load_for_model(s, cfg) for s in sources]))
+
+        search = Search(
+            self.catalog,
+            clip.name,
+            index,
+            sampler,
+            lambda text: clip.embed_texts([text])[0],
+            embed_images,
+            lambda results: pairs.group(results, self.catalog.siblings),
+        )
+        return search.run(request)
 
     def browse(
         self, offset: int = 0, limit: int = 200, folder: str | Path | None = None

@@ -59,7 +59,8 @@ class Settings:
     model: str = ""  # name of the installed pack in use ("" = the only one installed)
     device: str = "auto"
     results_per_page: int = 200
-    score_threshold: float = 0.0
+    score_threshold: float = 0.0  # no longer applied: matches are judged per query
+    match_sensitivity: int = 0  # -2 (strict) .. 2 (generous): see magpie.core.matching
     int8_images: bool = False  # faster CPU indexing, once checked on the user's photos
     language: str = ""  # the query language NLLB packs are told ("" = the system locale)
 

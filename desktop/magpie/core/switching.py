@@ -151,7 +151,7 @@ class ModelSwitch:
     def search(self, text: str, k: int = 20) -> list[SearchResult]:
         """The candidate's results, from the photos it has embedded so far."""
         query = self.clip.embed_texts([text])[0]
-        return self.engine.search_vector(query, k, index=self.index)
+        return self.engine.search_vector(query, k, model=(self.clip, self.index))
 
     def compare(self, queries: Sequence[str], k: int = 12) -> list[Comparison]:
         """Both models' results for the same queries, for a side-by-side view."""

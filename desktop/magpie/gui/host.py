@@ -39,6 +39,8 @@ class Query:
     similar_to: str | None = None
     folder: str | None = None
     similar_time: float | None = None  # similar_to is a video: its frame at this time
+    text_weight: float = 0.5  # the text's share when images are given too
+    order: str = "best"  # the matches by "best" match or by "date"
 
     @property
     def empty(self) -> bool:
@@ -336,17 +338,21 @@ class EngineHost(QObject):
         assert engine is not None
         started = time.monotonic()
         settings = engine.library.load_settings()
-        filters: dict[str, Any] = {"offset": offset, "folder": query.folder}
-        threshold = settings.score_threshold or None
+        filters: dict[str, Any] = {
+            "offset": offset,
+            "folder": query.folder,
+            "order": query.order,
+            "sensitivity": settings.match_sensitivity,
+        }
         if query.similar_to:
-            results = engine.similar(
-                query.similar_to, limit, time=query.similar_time, threshold=threshold, **filters
-            )
-        elif query.images:
+            results = engine.similar(query.similar_to, limit, time=query.similar_time, **filters)
+        elif query.images:  # the typed text counts too, by the user's weight
             sources = [source for _label, source in query.images]
-            results = engine.search_images(sources, limit, threshold=threshold, **filters)
+            results = engine.search_images(
+                sources, limit, text=query.text, text_weight=query.text_weight, **filters
+            )
         elif query.text.strip():
-            results = engine.search(query.text, limit, threshold=threshold, **filters)
+            results = engine.search(query.text, limit, **filters)
         else:
             results = engine.browse(offset, limit, query.folder)
         return Page(generation, results, offset, len(results) == limit, time.monotonic() - started)

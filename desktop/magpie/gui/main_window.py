@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -68,14 +69,16 @@ from magpie.gui.dialogs import (
     ShortcutsDialog,
 )
 from magpie.gui.host import EngineHost, Page, Query
-from magpie.gui.item_models import FoldersModel, PathRole, ResultsModel, TimeRole
+from magpie.gui.item_models import FoldersModel, PathRole, TimeRole
+from magpie.gui.matches import MatchDelegate, MatchedResultsModel
 from magpie.gui.menus import build_menu_bar
 from magpie.gui.player import play_at
 from magpie.gui.progress_panel import ProgressPanel
+from magpie.gui.search_options import NothingClose, SearchOptions
 from magpie.gui.state_pages import Banner, StatePage
 from magpie.gui.theme import app_icon, image_icon
 from magpie.gui.thumbnails import ThumbnailLoader, load_qimage
-from magpie.gui.widgets import Chip, PhotoGrid, SearchBar, ThumbnailDelegate
+from magpie.gui.widgets import Chip, PhotoGrid, SearchBar
 from magpie.gui.wording import plural
 
 log = logging.getLogger("magpie.gui")
@@ -113,7 +116,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.thumbnails = ThumbnailLoader(library.root / "thumbnails", thumb_size)
-        self.results = ResultsModel(self.thumbnails, self)
+        self.results = MatchedResultsModel(self.thumbnails, self)
         self.folders = FoldersModel(self)
         self._build(thumb_size)
         self._connect()
@@ -152,7 +155,7 @@ class MainWindow(QMainWindow):
         side_layout.addLayout(buttons)
 
         self.grid = PhotoGrid()
-        self.delegate = ThumbnailDelegate(thumb_size, self.grid)
+        self.delegate = MatchDelegate(thumb_size, self.grid)
         self.grid.setItemDelegate(self.delegate)
         self.grid.setModel(self.results)
         self.empty = StatePage(
@@ -169,7 +172,16 @@ class MainWindow(QMainWindow):
         self.no_results = StatePage("No photos match.", "Show all photos")
         self.waiting = StatePage("")
         self.stack = QStackedWidget()
-        for page in (self.empty, self.grid, self.no_results, self.no_model, self.waiting):
+        self.nothing_close = NothingClose()
+        self.search_options = SearchOptions()
+        for page in (
+            self.empty,
+            self.grid,
+            self.no_results,
+            self.no_model,
+            self.waiting,
+            self.nothing_close,
+        ):
             self.stack.addWidget(page)
 
         self.splitter = QSplitter()
@@ -190,6 +202,7 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(False)
         self.banner.button.clicked.connect(lambda: self.host.reopen())
         layout.addWidget(self.banner)
+        layout.addWidget(self.search_options)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -251,6 +264,13 @@ class MainWindow(QMainWindow):
         edit.filesDropped.connect(self.take_mime)
         self.debounce.timeout.connect(self.run_query_now)
         self.results.moreRequested.connect(self._fetch_more)
+        options = self.search_options
+        options.orderChanged.connect(lambda _o: self.run_query_now())
+        options.weightChanged.connect(lambda _w: self.debounce.start())
+        options.showLessLikely.connect(self.show_less_likely)
+        options.folderCleared.connect(lambda: self.set_folder_filter(None))
+        options.exclusionRemoved.connect(self._remove_exclusion)
+        self.nothing_close.showNearest.connect(self.show_less_likely)
         self.grid.previewRequested.connect(self.open_preview)
         self.grid.customContextMenuRequested.connect(self._context_menu)
         self.folder_list.clicked.connect(self._folder_clicked)
@@ -374,6 +394,17 @@ class MainWindow(QMainWindow):
             self.results.append_results(page.results, page.has_more)
         self._update_views()
 
+    def show_less_likely(self) -> None:
+        self.results.expand()
+        self._update_views()
+
+    def _remove_exclusion(self, term: str) -> None:
+        quoted = f'-"{term}"' if " " in term else f"-{term}"
+        self.search_bar.edit.setText(
+            " ".join(self.search_bar.edit.text().replace(quoted, "").split())
+        )
+        self.run_query_now()
+
     def _error(self, message: str) -> None:
         log.warning("%s", message)
         if self.model_missing:  # the engine's reason names a command; the window has a button
@@ -386,10 +417,17 @@ class MainWindow(QMainWindow):
 
     def _update_views(self) -> None:
         rows = self.results.rowCount()
+        results = self.results
+        self.search_options.set_counts(
+            not self.query.empty, results.matches, results.less_likely, results.more
+        )
         if self.model_missing:
             page: QWidget = self.no_model
         elif not self.status.get("folders"):
             page = self.empty
+        elif not self.query.empty and results.matches == 0 and results.less_likely > 0:
+            self.nothing_close.set_query(self.query.text)
+            page = self.nothing_close
         elif rows == 0 and not self.query.empty:
             page = self.no_results
         elif rows == 0 and self.ready and self.indexing_state != "idle":
@@ -432,11 +470,22 @@ class MainWindow(QMainWindow):
             self.query = queries.typed(self.query, text)
             if not self.query.images:
                 self.search_bar.set_chips([])
+        options = self.search_options
+        options.set_weight_visible(bool(self.query.images and text.strip()))
+        options.set_filters(self.query.folder, text)
         if self.ready:
-            self.host.search(self.query, 0, self.library.load_settings().results_per_page)
+            per_page = self.library.load_settings().results_per_page
+            self.host.search(self._with_options(self.query), 0, per_page)
+
+    def _with_options(self, query: Query) -> Query:
+        """The query with the order and weight chosen in the search options."""
+        options = self.search_options
+        self.results.date_order = options.order_value == "date"
+        return replace(query, order=options.order_value, text_weight=options.text_weight)
 
     def _fetch_more(self, offset: int) -> None:
-        self.host.search(self.query, offset, self.library.load_settings().results_per_page)
+        per_page = self.library.load_settings().results_per_page
+        self.host.search(self._with_options(self.query), offset, per_page)
 
     def add_query_images(self, images: list[tuple[str, str | bytes]]) -> None:
         self.set_query(queries.with_images(self.query, self.search_bar.edit.text(), images))

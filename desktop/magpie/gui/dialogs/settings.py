@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -28,6 +27,7 @@ from magpie.core.errors import MagpieError
 from magpie.core.library import Library
 from magpie.core.pack_store import installed_packs
 from magpie.gui.dialogs.model_setup import ModelSetupDialog
+from magpie.gui.search_options import sensitivity_box
 
 NO_MODEL = "(no model installed)"
 
@@ -39,7 +39,7 @@ class _Relay(QObject):
 
 
 class SettingsDialog(QDialog):
-    """Model, device, results per page, score threshold, and watch mode per folder."""
+    """Model, device, results per page, match sensitivity, and watch mode per folder."""
 
     def __init__(
         self,
@@ -67,10 +67,7 @@ class SettingsDialog(QDialog):
         self.per_page = QSpinBox(
             minimum=20, maximum=2000, singleStep=20, value=settings.results_per_page
         )
-        self.threshold = QDoubleSpinBox(
-            minimum=0.0, maximum=1.0, singleStep=0.01, decimals=2, value=settings.score_threshold
-        )
-        self.threshold.setToolTip("Hide results scoring below this (0 shows everything)")
+        self.sensitivity = sensitivity_box(settings.match_sensitivity)
         from magpie.core.languages import LANGUAGE_TO_FLORES200, flores_code
 
         self.language = QComboBox()  # told to NLLB models, which search in one language
@@ -123,7 +120,7 @@ class SettingsDialog(QDialog):
         form.addRow("Device", self.device)
         form.addRow("", QLabel(device_note))
         form.addRow("Results per page", self.per_page)
-        form.addRow("Score threshold", self.threshold)
+        form.addRow("Matches", self.sensitivity)
         form.addRow("Search language (NLLB models)", self.language)
         int8_row = QHBoxLayout()
         int8_row.addWidget(self.int8, 1)
@@ -216,7 +213,7 @@ class SettingsDialog(QDialog):
             settings.model = self.model.currentText()
         settings.device = str(self.device.currentData())
         settings.results_per_page = self.per_page.value()
-        settings.score_threshold = float(self.threshold.value())
+        settings.match_sensitivity = int(self.sensitivity.currentData())
         if self.int8.isEnabled():
             settings.int8_images = self.int8.isChecked()
         settings.language = str(self.language.currentData())
