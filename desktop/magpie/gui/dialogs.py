@@ -367,6 +367,7 @@ class SettingsDialog(QDialog):
             self.folders.setCellWidget(row, 1, combo)
             self.watch_modes[folder["path"]] = combo
         self.more_models = QPushButton("Get another model…")
+        self.exclusions_button = QPushButton("Excluded photos and size limits…")
         model_row = QHBoxLayout()
         model_row.addWidget(self.model, 1)
         model_row.addWidget(self.more_models)
@@ -390,6 +391,7 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(QLabel("Folders"))
         layout.addWidget(self.folders)
+        layout.addWidget(self.exclusions_button)
         layout.addWidget(buttons)
         self.resize(640, 420)
 

@@ -57,6 +57,7 @@ from magpie import __version__
 from magpie.core.imaging import SUPPORTED_SUFFIXES
 from magpie.core.library import Library
 from magpie.gui.dialogs import FailuresDialog, ModelSetupDialog, PreviewDialog, SettingsDialog
+from magpie.gui.exclusions_dialog import ExclusionsDialog
 from magpie.gui.host import EngineHost, Page, Query
 from magpie.gui.item_models import FoldersModel, PathRole, ResultsModel
 from magpie.gui.theme import app_icon
@@ -227,6 +228,8 @@ class MainWindow(QMainWindow):
         self.grid.previewRequested.connect(self.open_preview)
         self.grid.customContextMenuRequested.connect(self._context_menu)
         self.folder_list.clicked.connect(self._folder_clicked)
+        self.folder_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.folder_list.customContextMenuRequested.connect(self._folder_context_menu)
         self.all_photos.clicked.connect(lambda: self.set_folder_filter(None))
         self.add_button.clicked.connect(self.choose_folder)
         self.empty_add.clicked.connect(self.choose_folder)
@@ -525,6 +528,31 @@ class MainWindow(QMainWindow):
         copy_image.setEnabled(len(paths) == 1)
         return menu
 
+    def _folder_context_menu(self, pos: QPoint) -> None:
+        index = self.folder_list.indexAt(pos)
+        if index.isValid():
+            menu = self.folder_menu(index.data(PathRole))
+            menu.exec(self.folder_list.viewport().mapToGlobal(pos))
+
+    def folder_menu(self, folder: str) -> QMenu:
+        menu = QMenu(self)
+        menu.addAction("Excluded photos…", lambda: self.open_exclusions(folder))
+        menu.addAction(
+            "Exclude a sub-folder…", lambda: self.open_exclusions(folder).choose_subfolder()
+        )
+        menu.addSeparator()
+        menu.addAction("Remove", lambda: self.remove_folder(folder))
+        return menu
+
+    def open_exclusions(self, folder: str | None = None) -> ExclusionsDialog:
+        """The exclusions editor (Settings, or a folder's context menu), not blocking."""
+        folders = [f["path"] for f in self.status.get("folders", [])]
+        dialog = ExclusionsDialog(self.host, folders, folder, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.changed.connect(self.run_query_now)  # excluded photos leave the grid at once
+        dialog.open()
+        return dialog
+
     def copy_paths(self, paths: list[str] | None = None) -> None:
         paths = paths if paths is not None else self.selected_paths()
         if paths:
@@ -563,6 +591,7 @@ class MainWindow(QMainWindow):
         in_use = self.status.get("model") or ""
         dialog = SettingsDialog(self.library, folders, note, self, in_use, self.host)
         dialog.more_models.clicked.connect(self._get_another_model)
+        dialog.exclusions_button.clicked.connect(lambda: self.open_exclusions())
         if dialog.exec():
             restart, modes = dialog.save()
             for folder in self.status.get("folders", []):
