@@ -61,7 +61,8 @@ def test_noop_update_loads_no_model(
     with _engine(tmp_path / "lib", colour_pack) as engine:  # a fresh start, as `magpie index`
         report = engine.update()
         assert (report.indexed, report.unchanged) == (0, 7)
-        assert len(engine.index) == 7  # the index is there without any model
+        assert engine._index is None  # not even the vector index was needed
+        assert len(engine.index) == 7  # and it loads without any model
         assert not engine.clip.image_loaded and not engine.clip.text_loaded
         engine.status()
     assert sessions.created == []

@@ -321,9 +321,13 @@ class Engine:
             scanned.removed,
         )
         report.deferred, report.offline = scanned.deferred, scanned.offline
+        pending = self.catalog.pending_count(self.model_name)
+        if not (pending or scanned.removed_ids or self._index is not None):
+            report.seconds = time.monotonic() - started
+            return report  # nothing to embed or drop: neither a model nor the index is loaded
         index = self.index
         index.remove(np.array(scanned.removed_ids, dtype=np.int64))
-        if self.catalog.pending_count(self.model_name):  # else no model is loaded at all
+        if pending:
             with self.clip.using_image() as encoder:
                 indexer = Indexer(
                     self.catalog,
