@@ -311,6 +311,7 @@ class ClipModel:
                 return False
             self._image = None
             self._cancel_release()
+        runtime.return_freed_memory()
         log.info("image tower released (idle for %s s); the text tower stays", self.image_idle_s)
         return True
 
