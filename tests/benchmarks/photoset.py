@@ -7,6 +7,7 @@ a few become PNG, WebP and HEIC. Cached under the temp folder between runs.
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import tempfile
@@ -15,7 +16,9 @@ from pathlib import Path
 
 from PIL import Image, ImageEnhance
 
-SOURCES = Path(__file__).resolve().parents[3] / "shared" / "photos" / "large"
+# $MAGPIE_SHARED (as in tests/conftest.py) for checkouts that are not next to ../shared
+SHARED = Path(os.environ.get("MAGPIE_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+SOURCES = SHARED / "photos" / "large"
 CAMERAS = [
     ("Canon", "Canon EOS R6"),
     ("NIKON CORPORATION", "NIKON Z 6"),

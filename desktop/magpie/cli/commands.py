@@ -44,6 +44,8 @@ def cmd_index(args: argparse.Namespace) -> int:
             engine.add_folder(folder, "polling" if args.polling else "native")
         if not engine.catalog.folders():
             raise SystemExit(usage_error("no folders yet: `magpie index FOLDER` adds one"))
+        for pattern in args.exclude:  # kept: `magpie exclusions remove` takes one back
+            engine.exclude(pattern)
         report = engine.update(progress=stderr_progress(args))
         if sys.stderr.isatty():
             sys.stderr.write("\n")

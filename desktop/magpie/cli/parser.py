@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from magpie import __version__
+from magpie.cli.exclusions_cmd import add_actions as add_exclusion_actions
 
 # --- options shared by the main parser and every subcommand ---------------------------------
 
@@ -118,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     index = command("index", "add folders (if given), bring the index up to date, exit")
     index.add_argument("folders", nargs="*", type=Path, metavar="FOLDER")
     index.add_argument("--polling", action="store_true", help="watch these folders by polling")
+    index.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="keep a name pattern or sub-folder out (repeatable; `magpie exclusions` lists them)",
+    )
 
     search = command("search", "find photos matching a text")
     search.add_argument("text")
@@ -158,6 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
         sub = actions.add_parser(name, help=help_text, description=help_text)
         _add_common(sub, suppress=True)
         return sub
+
+    exclusions = command("exclusions", "what is kept out of the index: list, add, remove, limits")
+    exclusion_actions = exclusions.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def exclusion_action(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = exclusion_actions.add_parser(name, help=help_text, description=help_text)
+        _add_common(sub, suppress=True)
+        return sub
+
+    add_exclusion_actions(exclusion_action)
 
     action("list", "installed and downloadable packs, and the one in use")
     install = action("install", "download a pack from the registry")

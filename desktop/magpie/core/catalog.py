@@ -118,20 +118,34 @@ def _statements(script: str) -> list[str]:
     return out
 
 
+# Exclusions (magpie.core.exclusions): the user's patterns per folder (b'' = every folder),
+# and the photos they hide, kept with their vectors until the user confirms a purge.
+MIGRATIONS.append(
+    (
+        "exclusions",
+        "CREATE TABLE IF NOT EXISTS exclusions (folder BLOB NOT NULL, pattern TEXT NOT NULL, "
+        "PRIMARY KEY (folder, pattern));"
+        "CREATE TABLE IF NOT EXISTS excluded_files (file_id INTEGER PRIMARY KEY "
+        "REFERENCES files(id) ON DELETE CASCADE, reason TEXT NOT NULL)",
+    )
+)
+
 # Tables whose rows a damaged catalog's recovery copies into the new one (the others are
 # derived and rebuilt). A feature that stores the user's own data (albums...) adds its table.
 RECOVERED_TABLES: list[str] = ["folders", "files", "embeddings", "meta"]
 # moments and videos: derived, but a video's embeddings row says "indexed", so they go with it
 RECOVERED_TABLES += ["moments", "videos"]
+# the user's exclusions, and which photos they hide (the user has not confirmed deleting them)
+RECOVERED_TABLES += ["exclusions", "excluded_files"]
 
 
 # Files lacking a current embedding for a model (the one bound parameter); failed files wait
-# until they change, and offline folders until they return.
+# until they change, offline folders until they return, excluded files until re-included.
 _PENDING = (
     "FROM files f JOIN folders d ON d.id = f.folder_id AND d.online = 1 "
     "LEFT JOIN embeddings e ON e.file_id = f.id AND e.model = ? "
     "WHERE f.state != 'failed' AND (e.file_id IS NULL OR e.source_size != f.size "
-    "OR e.source_mtime_ns != f.mtime_ns)"
+    "OR e.source_mtime_ns != f.mtime_ns) AND f.id NOT IN (SELECT file_id FROM excluded_files)"
 )
 # a photo counts as indexed (status, folder totals, the browsed grid) only while its vector is
 # of the file as it is now: one rule, so those counts agree after a file changes or goes bad
@@ -148,6 +162,7 @@ MIGRATIONS.append(
         "ON embeddings(file_id, model, source_size, source_mtime_ns)",
     )
 )
+_NOT_EXCLUDED = "NOT IN (SELECT file_id FROM excluded_files)"
 _FILE_COLUMNS = "id, folder_id, path, size, mtime_ns, fingerprint, state"
 
 
@@ -452,6 +467,11 @@ class Catalog:
                 "error = NULL, updated_at = ? WHERE id = ?",
                 [(s, m, now, i) for i, s, m in changes],
             )
+            # a photo skipped for its size is looked at again once it changes
+            db.executemany(
+                "DELETE FROM excluded_files WHERE file_id = ? AND reason = 'size'",
+                [(i,) for i, _s, _m in changes],
+            )
 
     def move_files(self, moves: Iterable[tuple[int, int, str, int]]) -> None:
         """(id, folder_id, new path, mtime_ns): same content elsewhere; the embedding stays."""
@@ -492,6 +512,10 @@ class Catalog:
             (model,),
         )
         return [PendingFile(r[0], decode_path(r[1]), r[2], r[3]) for r in rows]
+
+    def pending_count(self, model: str) -> int:
+        """How many files wait for an embedding: zero means no model needs loading."""
+        return int(self._query(f"SELECT count(*) {_PENDING}", (model,))[0][0])
 
     def commit_batch(
         self, model: str, done: Sequence[Embedded], failed: Sequence[tuple[int, str]]
@@ -656,8 +680,9 @@ class Catalog:
         id, video moments by MOMENT_ID_BASE + moment id (a video's file row is not searched)."""
         rows = self._query(
             "SELECT file_id, vector FROM embeddings WHERE model = ? "
-            "AND file_id NOT IN (SELECT file_id FROM videos) "
-            "UNION ALL SELECT id + ?, vector FROM moments WHERE model = ? ORDER BY 1",
+            f"AND file_id NOT IN (SELECT file_id FROM videos) AND file_id {_NOT_EXCLUDED} "
+            "UNION ALL SELECT id + ?, vector FROM moments WHERE model = ? "
+            f"AND file_id {_NOT_EXCLUDED} ORDER BY 1",
             (model, MOMENT_ID_BASE, model),
         )
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -694,7 +719,7 @@ class Catalog:
                 "COALESCE(f.taken_at, f.mtime_ns / 1e9) FROM files f JOIN embeddings e "
                 "ON e.file_id = f.id AND e.model = ? AND e.source_size = f.size "
                 "AND e.source_mtime_ns = f.mtime_ns "
-                f"WHERE f.state = 'indexed' AND f.id IN ({marks})"
+                f"WHERE f.state = 'indexed' AND f.id IN ({marks}) AND f.id {_NOT_EXCLUDED}"
             )
             for file_id, raw, print_, size, mtime_ns, taken in self._query(sql, [model, *chunk]):
                 out[file_id] = SearchableFile(decode_path(raw), print_, size, mtime_ns, taken)
@@ -757,10 +782,10 @@ class Catalog:
         self, model: str, offset: int, limit: int, folder: str | Path | None = None
     ) -> list[tuple[int, str, str | None]]:
         """Indexed photos, newest first (by date taken, else modification time)."""
-        where, args = "", [model]
+        where, args = f" WHERE f.id {_NOT_EXCLUDED}", [model]
         if folder is not None:
             prefix = encode_path(os.path.join(os.fspath(folder), ""))
-            where = " WHERE f.path >= ? AND f.path < ?"
+            where += " AND f.path >= ? AND f.path < ?"
             args += [prefix, prefix[:-1] + bytes([prefix[-1] + 1])]
         rows = self._query(
             f"SELECT f.id, f.path, f.fingerprint FROM files f {_CURRENT}"

@@ -6,9 +6,10 @@ our export tool, from Immich, or from anyone who follows the layout.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -230,7 +231,11 @@ class TextEncoder:
 
 
 class ClipModel:
-    """A pack with both towers, opened lazily and thread-safely on first use."""
+    """A pack with both towers, each opened lazily and thread-safely on first use.
+
+    The image tower (the big one, ~350 MB for ViT-B/32) is dropped again once it has been
+    idle for `image_idle_s` seconds; the text tower stays, so the next query is never cold.
+    """
 
     def __init__(
         self,
@@ -239,16 +244,20 @@ class ClipModel:
         threads: int | None = None,
         int8: bool = False,
         language: str | None = None,
+        image_idle_s: float | None = None,
     ) -> None:
         self.pack = pack
         self.language = language  # the query language for NLLB packs ("" = the system's)
         self.int8 = int8  # use the checked int8 image tower (CPU only), if there is one
         self.requested_device = device
         self.threads = threads
+        self.image_idle_s = image_idle_s  # None: keep the image tower for good
         self._device: str | None = None
         self._image: ImageEncoder | None = None
         self._text: TextEncoder | None = None
         self._lock = threading.Lock()
+        self._image_users = 0  # using_image() blocks in progress: never released under them
+        self._release_timer: threading.Timer | None = None
 
     @classmethod
     def from_path(
@@ -286,7 +295,61 @@ class ClipModel:
                             "int8 indexing is on but no passing int8 check exists; using fp32"
                         )
                 self._image = ImageEncoder(self.pack, device, self.threads, model_file=model_file)
+            self._arm_release()
             return self._image
+
+    @property
+    def image_loaded(self) -> bool:
+        return self._image is not None
+
+    @property
+    def text_loaded(self) -> bool:
+        return self._text is not None
+
+    @contextlib.contextmanager
+    def using_image(self) -> Iterator[ImageEncoder]:
+        """The image tower, kept loaded for the whole block (an indexing run)."""
+        encoder = self.image
+        with self._lock:
+            self._image_users += 1
+            self._cancel_release()
+        try:
+            yield encoder
+        finally:
+            with self._lock:
+                self._image_users -= 1
+                self._arm_release()
+
+    def release_image(self) -> bool:
+        """Drop the image tower unless it is in use; True if it was dropped."""
+        with self._lock:
+            if self._image is None or self._image_users:
+                return False
+            self._image = None
+            self._cancel_release()
+        runtime.return_freed_memory()
+        log.info("image tower released (idle for %s s); the text tower stays", self.image_idle_s)
+        return True
+
+    def _arm_release(self) -> None:
+        """(Re)start the idle countdown; the caller holds the lock."""
+        self._cancel_release()
+        if self.image_idle_s is None or self._image is None or self._image_users:
+            return
+        timer = threading.Timer(self.image_idle_s, self.release_image)
+        timer.daemon = True  # never keeps the process alive
+        timer.name = "magpie-image-release"
+        self._release_timer = timer
+        timer.start()
+
+    def _cancel_release(self) -> None:
+        if self._release_timer is not None:
+            self._release_timer.cancel()
+            self._release_timer = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._cancel_release()
 
     @property
     def text(self) -> TextEncoder:

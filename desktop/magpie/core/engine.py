@@ -25,6 +25,7 @@ from magpie.core import imaging, pairs, runtime, video
 from magpie.core.catalog import Catalog, Folder
 from magpie.core.encoders import ClipModel
 from magpie.core.errors import MagpieError, ModelNotFoundError
+from magpie.core.exclusions import ExclusionStore, SizeLimits, resolve_exclusion
 from magpie.core.indexer import IndexControl, Indexer, Progress, ThumbnailCache
 from magpie.core.library import Library
 from magpie.core.pack_store import resolve_model
@@ -52,6 +53,7 @@ class UpdateReport:
     seconds: float = 0.0
     deferred: int = 0
     offline: list[str] = field(default_factory=list)
+    skipped: int = 0  # outside the size limits
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +71,9 @@ def _safe_name(name: str) -> str:
 
 
 class Engine:
+    # seconds the image tower stays loaded after its last use (indexing, image queries)
+    image_idle_s: float | None = 120.0
+
     def __init__(
         self,
         library: Library | str | Path | None = None,
@@ -83,6 +88,7 @@ class Engine:
         self._clip: ClipModel | None = None
         self._index: VectorIndex | None = None
         self._samplers: dict[str, BackgroundSampler] = {}
+        self._saved_stamp: str | None = None  # the generation the index file on disk holds
         self._state_lock = threading.RLock()
         self._writer_lock: Any = None
         self.initial_update: UpdateReport | None = None  # watch()'s catch-up run
@@ -115,6 +121,8 @@ class Engine:
     def close(self) -> None:
         if self._writer_lock is not None and self._index is not None:
             self._save_index()
+        if self._clip is not None:
+            self._clip.close()
         self.catalog.close()
         if self._writer_lock is not None:
             self._writer_lock.release()
@@ -136,7 +144,11 @@ class Engine:
                 settings = self.library.load_settings()
                 device = self._device or settings.device
                 self._clip = ClipModel(
-                    pack, device, int8=settings.int8_images, language=settings.language
+                    pack,
+                    device,
+                    int8=settings.int8_images,
+                    language=settings.language,
+                    image_idle_s=self.image_idle_s,
                 )
             return self._clip
 
@@ -170,6 +182,8 @@ class Engine:
                 loaded = VectorIndex.load(self._index_path(), dim, stamp)
                 if loaded is None:
                     loaded = self._rebuild_index(dim)
+                else:
+                    self._saved_stamp = stamp
                 self._index = loaded
             return self._index
 
@@ -187,14 +201,20 @@ class Engine:
             time.monotonic() - started,
         )
         if self.is_writer:
-            index.save(self._index_path(), self.catalog.generation(self.model_name))
+            stamp = self.catalog.generation(self.model_name)
+            index.save(self._index_path(), stamp)
+            self._saved_stamp = stamp
         return index
 
     def _save_index(self) -> None:
         if self._index is None or self._clip is None:
             return
+        stamp = self.catalog.generation(self.model_name)
+        if stamp == self._saved_stamp:
+            return  # nothing changed: a no-op update writes nothing
         try:
-            self._index.save(self._index_path(), self.catalog.generation(self.model_name))
+            self._index.save(self._index_path(), stamp)
+            self._saved_stamp = stamp
         except OSError as exc:
             log.warning("could not save the vector index (%s); it will be rebuilt next time", exc)
 
@@ -242,6 +262,53 @@ class Engine:
             raise MagpieError(f"{path}: not a watched folder, or unknown mode {mode!r}")
         self.catalog.set_watch_mode(folder.id, mode)
 
+    # --- exclusions: what the user keeps out ------------------------------------------------
+
+    @property
+    def exclusions(self) -> ExclusionStore:
+        return ExclusionStore(self.catalog)
+
+    def exclude(self, pattern: str, folder: str | Path | None = None) -> int:
+        """Keep a pattern (or an absolute sub-folder) out; its photos leave the results now,
+        their vectors stay until purge_excluded(). Returns how many photos were hidden."""
+        self.acquire_writer()
+        scope = os.fspath(folder) if folder is not None else None
+        self.exclusions.add(resolve_exclusion(pattern, scope, self.catalog.folders()))
+        return self._apply_exclusions()[0]
+
+    def include(self, pattern: str, folder: str | Path | None = None) -> int:
+        """Drop an exclusion; its photos are back at once (no re-encode). Returns how many."""
+        self.acquire_writer()
+        scope = os.fspath(folder) if folder is not None else None
+        item = resolve_exclusion(pattern, scope, self.catalog.folders())
+        if not self.exclusions.remove(item):
+            where = item.folder or "every folder"
+            raise MagpieError(f"{item.pattern!r} is not excluded in {where}")
+        return self._apply_exclusions()[1]
+
+    def set_size_limits(self, min_side: int = 0, max_megapixels: float = 0.0) -> tuple[int, int]:
+        """The library's size limits (0: none). Returns (photos hidden, photos shown again)."""
+        self.acquire_writer()
+        self.exclusions.set_limits(SizeLimits(min_side, max_megapixels))
+        return self._apply_exclusions()
+
+    def purge_excluded(self) -> int:
+        """Delete the vectors (and for patterns, the catalog rows) of excluded photos; the
+        user confirmed. Files on disk are never touched."""
+        self.acquire_writer()
+        count = self.exclusions.purge()
+        self._save_index()
+        return count
+
+    def _apply_exclusions(self) -> tuple[int, int]:
+        hide, show = self.exclusions.sync()
+        if self._index is not None:
+            self._index.remove(np.array(hide, dtype=np.int64))
+            ids, vectors = self.exclusions.vectors_of(show, self.model_name, self.clip.dim)
+            self._index.add(ids, vectors)
+            self._save_index()
+        return len(hide), len(show)
+
     # --- keeping the index true to the disk ---------------------------------------------------
 
     def update(
@@ -255,8 +322,13 @@ class Engine:
         self.acquire_writer()
         started = time.monotonic()
         report = UpdateReport()
+        exclusions = ExclusionStore(self.catalog)
         scanned: ScanReport = scan(
-            self.catalog, exclude=(self.library.root,), settle_s=settle_s, only_under=only_under
+            self.catalog,
+            exclude=(self.library.root,),
+            settle_s=settle_s,
+            only_under=only_under,
+            rules=exclusions.matcher(),
         )
         report.unchanged, report.moved, report.removed = (
             scanned.unchanged,
@@ -264,18 +336,33 @@ class Engine:
             scanned.removed,
         )
         report.deferred, report.offline = scanned.deferred, scanned.offline
+        pending = self.catalog.pending_count(self.model_name)
+        orphans = self.catalog.drop_orphan_moments()
+        if not (pending or scanned.removed_ids or len(orphans) or self._index is not None):
+            report.seconds = time.monotonic() - started
+            return report  # nothing to embed or drop: neither a model nor the index is loaded
         clip, index = self.current_model()
         index.remove(np.array(scanned.removed_ids, dtype=np.int64))
-        index.remove(self.catalog.drop_orphan_moments())
-        indexer = Indexer(self.catalog, clip.image, clip.name, index, self.thumbnails)
-        run = indexer.run(progress=progress, control=control)
-        report.indexed, report.failed = run.indexed, run.failed
-        if indexer.videos_pending and not run.cancelled:  # videos after photos, same control
-            videos = VideoIndexer(self.catalog, clip.image, clip.name, index, self.thumbnails).run(
-                progress=progress, control=control
-            )
-            report.indexed += videos.indexed
-            report.failed += videos.failed
+        index.remove(orphans)
+        if pending:
+            with clip.using_image() as encoder:
+                indexer = Indexer(
+                    self.catalog,
+                    encoder,
+                    clip.name,
+                    index,
+                    self.thumbnails,
+                    limits=exclusions.limits(),
+                )
+                run = indexer.run(progress=progress, control=control)
+                report.indexed, report.failed = run.indexed, run.failed
+                report.skipped = run.skipped
+                if indexer.videos_pending and not run.cancelled:  # videos after photos
+                    videos = VideoIndexer(
+                        self.catalog, encoder, clip.name, index, self.thumbnails
+                    ).run(progress=progress, control=control)
+                    report.indexed += videos.indexed
+                    report.failed += videos.failed
         if index.needs_approximate():
             ids, vectors = self.catalog.vectors(clip.name, clip.dim)
             index.build_approximate(ids, vectors)
@@ -387,7 +474,9 @@ class Engine:
         cfg = clip.pack.preprocess
 
         def embed_images(sources: Any) -> np.ndarray:
-            return clip.image.encode(np.stack([imaging.load_for_model(s, cfg) for s in sources]))
+            tensors = np.stack([imaging.load_for_model(s, cfg) for s in sources])
+            with clip.using_image() as encoder:  # loaded on demand, released when idle
+                return encoder.encode(tensors)
 
         search = Search(
             self.catalog,

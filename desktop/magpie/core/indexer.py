@@ -27,6 +27,7 @@ from magpie.core import imaging
 from magpie.core.catalog import Catalog, Embedded, PendingFile
 from magpie.core.encoders import ImageEncoder
 from magpie.core.errors import DecodeError
+from magpie.core.exclusions import ExclusionStore, SizeLimits
 from magpie.core.imaging import PhotoInfo
 from magpie.core.scanner import fingerprint
 from magpie.core.vectorindex import VectorIndex
@@ -54,6 +55,7 @@ class IndexRun:
     failed: int = 0
     seconds: float = 0.0
     cancelled: bool = False
+    skipped: int = 0
 
 
 class IndexControl:
@@ -113,6 +115,7 @@ class _Decoded:
     size: int = 0
     mtime_ns: int = 0
     error: str | None = None
+    skipped: str | None = None  # outside the library's size limits: why
 
 
 _niced = threading.local()
@@ -138,8 +141,10 @@ class Indexer:
         vectors: VectorIndex,
         thumbnails: ThumbnailCache,
         workers: int | None = None,
+        limits: SizeLimits | None = None,
     ) -> None:
         self.catalog = catalog
+        self.limits = limits or SizeLimits()
         self.encoder = encoder
         self.model_name = model_name
         self.vectors = vectors
@@ -156,6 +161,9 @@ class Indexer:
             before = os.stat(item.path)
             print_ = fingerprint(item.path, before.st_size)
             photo = imaging.decode_photo(item.path, self._decode_side)
+            why = self.limits.reason(photo.info.width, photo.info.height)
+            if why is not None:
+                return _Decoded(item, info=photo.info, skipped=why)
             try:
                 self.thumbnails.store(print_, photo.image)
             except OSError as exc:  # the library's disk, not the photo: the grid makes one later
@@ -213,7 +221,7 @@ class Indexer:
                     refill()
                 self._commit(batch, run)
                 if progress is not None:
-                    done = run.indexed + run.failed
+                    done = run.indexed + run.failed + run.skipped
                     elapsed = time.monotonic() - started
                     rate = done / elapsed if elapsed > 0 else 0.0
                     eta = (total - done) / rate if rate > 0 else None
@@ -222,7 +230,8 @@ class Indexer:
         return run
 
     def _commit(self, batch: list[_Decoded], run: IndexRun) -> None:
-        good = [d for d in batch if d.error is None]
+        skipped = [d for d in batch if d.skipped is not None]
+        good = [d for d in batch if d.error is None and d.skipped is None]
         failed = [(d.item.id, d.error or "") for d in batch if d.error is not None]
         done: list[Embedded] = []
         if good:
@@ -233,6 +242,11 @@ class Indexer:
             ]
         for file_id, error in failed:
             log.info("could not index file %d: %s", file_id, error)
+        for d in skipped:
+            log.info("skipped %s: %s", d.item.path, d.skipped)
+        ExclusionStore(self.catalog).mark_skipped(
+            (d.item.id, d.info.width, d.info.height) for d in skipped if d.info is not None
+        )
         self.catalog.commit_batch(self.model_name, done, failed)
         if done:
             self.vectors.add(
@@ -240,3 +254,4 @@ class Indexer:
             )
         run.indexed += len(done)
         run.failed += len(failed)
+        run.skipped += len(skipped)

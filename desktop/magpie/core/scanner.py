@@ -15,11 +15,12 @@ import os
 import stat
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from magpie.core.catalog import Catalog, FileRow, Folder
+from magpie.core.exclusions import Matcher
 from magpie.core.imaging import SUPPORTED_SUFFIXES
 from magpie.core.video import VIDEO_SUFFIXES
 
@@ -70,8 +71,11 @@ def _hidden(name: str) -> bool:
     return name.startswith(".") or name in SKIPPED_DIRS
 
 
-def walk_photos(root: Path, exclude: tuple[Path, ...] = ()) -> Iterator[DiskFile]:
-    """Supported image files under root, without following symlinks."""
+def walk_photos(
+    root: Path, exclude: tuple[Path, ...] = (), skip: Callable[[str], bool] | None = None
+) -> Iterator[DiskFile]:
+    """Supported image files under root, without following symlinks; `skip` (the user's
+    exclusions) prunes folders and files by path."""
     excluded = {os.fspath(p) for p in exclude}
     stack = [os.fspath(root)]
     while stack:
@@ -86,12 +90,15 @@ def walk_photos(root: Path, exclude: tuple[Path, ...] = ()) -> Iterator[DiskFile
                 if entry.is_symlink():
                     continue
                 if entry.is_dir(follow_symlinks=False):
-                    if not _hidden(entry.name) and entry.path not in excluded:
+                    pruned = skip is not None and skip(entry.path)
+                    if not _hidden(entry.name) and entry.path not in excluded and not pruned:
                         stack.append(entry.path)
                     continue
                 if entry.name.startswith("."):
                     continue
                 if os.path.splitext(entry.name)[1].lower() not in INDEXED_SUFFIXES:
+                    continue
+                if skip is not None and skip(entry.path):
                     continue
                 info = entry.stat(follow_symlinks=False)
             except OSError:
@@ -110,11 +117,14 @@ def scan(
     exclude: tuple[Path, ...] = (),
     settle_s: float = 0.0,
     only_under: list[str] | None = None,
+    rules: Matcher | None = None,
 ) -> ScanReport:
     """Diff the disk against the catalog and record the differences.
 
     settle_s: files modified less than this long ago are left for a later scan (a copy in
     progress). only_under: limit the diff to these sub-folders (the watcher's dirty folders).
+    rules: the user's exclusions; excluded paths are not walked, and their catalog rows are
+    kept (hidden, not deleted) until the user purges them.
     """
     report = ScanReport()
     folders = catalog.folders() if folders is None else folders
@@ -136,15 +146,19 @@ def scan(
         if only_under:
             rows = {p: r for p, r in rows.items() if any(_is_under(p, os.fspath(t)) for t in tops)}
         files: list[DiskFile] = []
+        skip = None
+        if rules:
+            skip = lambda path, root=folder.path: rules.excludes(path, root)  # noqa: E731
         for top in tops:
-            if top.is_dir():
-                files.extend(walk_photos(top, exclude))
+            if top.is_dir() and (skip is None or not skip(os.fspath(top))):
+                files.extend(walk_photos(top, exclude, skip))
         seen[folder.id] = files
         known[folder.id] = rows
 
     new: list[tuple[int, DiskFile]] = []
     missing: dict[int, FileRow] = {}
     changed: list[tuple[int, int, int]] = []
+    roots = {f.id: f.path for f in folders}
     for folder_id, files in seen.items():
         rows = known[folder_id]
         present = set()
@@ -163,6 +177,8 @@ def scan(
                 report.unchanged += 1
         for path, row in rows.items():
             if path not in present:
+                if rules and rules.excludes(path, roots[folder_id]):
+                    continue  # excluded, not gone: kept until the user purges it
                 missing[row.id] = row
 
     moves = _match_moves(new, missing)

@@ -146,8 +146,9 @@ class EngineHost(QObject):
             self.modelMissing.emit()
             self.statusChanged.emit(engine.status())
             return
-        clip.text  # noqa: B018 - load both towers and the index now, not on the first keystroke
-        clip.image  # noqa: B018
+        # the text tower and the index now, not on the first keystroke; the image tower loads
+        # only when a photo needs encoding (or an image query comes), and is released when idle
+        clip.text  # noqa: B018
         engine.index  # noqa: B018
         status = engine.status()
         self.opened.emit(status)

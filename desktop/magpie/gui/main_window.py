@@ -68,6 +68,7 @@ from magpie.gui.dialogs import (
     SettingsDialog,
     ShortcutsDialog,
 )
+from magpie.gui.exclusions_dialog import ExclusionsDialog
 from magpie.gui.host import EngineHost, Page, Query
 from magpie.gui.item_models import FoldersModel, PathRole, TimeRole
 from magpie.gui.matches import MatchDelegate, MatchedResultsModel
@@ -274,6 +275,8 @@ class MainWindow(QMainWindow):
         self.grid.previewRequested.connect(self.open_preview)
         self.grid.customContextMenuRequested.connect(self._context_menu)
         self.folder_list.clicked.connect(self._folder_clicked)
+        self.folder_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.folder_list.customContextMenuRequested.connect(self._folder_context_menu)
         self.all_photos.clicked.connect(lambda: self.set_folder_filter(None))
         self.add_button.clicked.connect(self.choose_folder)
         self.empty_add.clicked.connect(self.choose_folder)
@@ -706,6 +709,31 @@ class MainWindow(QMainWindow):
         self.about_dialog = AboutDialog(str(self.library.root), self.status.get("model"), self)
         self.about_dialog.open()
 
+    def _folder_context_menu(self, pos: QPoint) -> None:
+        index = self.folder_list.indexAt(pos)
+        if index.isValid():
+            menu = self.folder_menu(index.data(PathRole))
+            menu.exec(self.folder_list.viewport().mapToGlobal(pos))
+
+    def folder_menu(self, folder: str) -> QMenu:
+        menu = QMenu(self)
+        menu.addAction("Excluded photos…", lambda: self.open_exclusions(folder))
+        menu.addAction(
+            "Exclude a sub-folder…", lambda: self.open_exclusions(folder).choose_subfolder()
+        )
+        menu.addSeparator()
+        menu.addAction("Remove", lambda: self.remove_folder(folder))
+        return menu
+
+    def open_exclusions(self, folder: str | None = None) -> ExclusionsDialog:
+        """The exclusions editor (Settings, or a folder's context menu), not blocking."""
+        folders = [f["path"] for f in self.status.get("folders", [])]
+        dialog = ExclusionsDialog(self.host, folders, folder, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.changed.connect(self.run_query_now)  # excluded photos leave the grid at once
+        dialog.open()
+        return dialog
+
     def copy_paths(self, paths: list[str] | None = None) -> None:
         paths = paths if paths is not None else self.selected_paths()
         if paths:
@@ -743,6 +771,7 @@ class MainWindow(QMainWindow):
         folders = self.status.get("folders", [])
         in_use = self.status.get("model") or ""
         dialog = SettingsDialog(self.library, folders, note, self, in_use, self.host)
+        dialog.exclusions_button.clicked.connect(lambda: self.open_exclusions())
         if dialog.exec():
             restart, modes = dialog.save()
             for folder in self.status.get("folders", []):

@@ -110,6 +110,7 @@ class SettingsDialog(QDialog):
             self.watch_modes[folder["path"]] = combo
         self.folders.resizeRowsToContents()
         self.more_models = QPushButton("Get another model…")
+        self.exclusions_button = QPushButton("Excluded photos and size limits…")
         self.more_models.clicked.connect(self.get_another_model)
         self.model_setup: ModelSetupDialog | None = None
         model_row = QHBoxLayout()
@@ -136,6 +137,7 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(QLabel("Folders"))
         layout.addWidget(self.folders)
+        layout.addWidget(self.exclusions_button)
         layout.addWidget(buttons)
         self.resize(720, 520)
 
