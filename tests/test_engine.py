@@ -180,6 +180,7 @@ def test_hidden_system_symlinks_and_library_inside_root(tmp_path: Path, colour_p
         assert lib.update().indexed == 0  # thumbnails it wrote are not picked up
 
 
+@pytest.mark.logs_warnings
 def test_offline_root_keeps_its_photos(engine: Engine, photos: Path):
     engine.update()
     moved_away = photos.with_name("unplugged")

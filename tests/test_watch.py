@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import errno
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,38 +12,7 @@ from magpie.core import watcher as watcher_module
 from magpie.core.engine import Engine
 
 from tests.helpers.packs import COLOURS, solid_image
-
-TIMEOUT_S = 20
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = TIMEOUT_S) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-class Watching:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.stop = threading.Event()
-        self.ready = threading.Event()
-        self.reports: list = []
-        self.thread = threading.Thread(
-            target=engine.watch,
-            args=(self.stop, self.reports.append),
-            kwargs={
-                "quiet_s": 0.3,
-                "polling_interval_s": 0.2,
-                "on_ready": lambda _: self.ready.set(),
-            },
-            daemon=True,
-        )
-
-    def names(self, query: str, k: int = 10) -> list[str]:
-        return [Path(r.path).name for r in self.engine.search(query, k=k, threshold=0.99)]
+from tests.helpers.watching import TIMEOUT_S, Watching, wait_for
 
 
 def _watching(tmp_path: Path, colour_pack: Path, mode: str) -> Iterator[tuple[Watching, Path]]:
@@ -95,6 +63,7 @@ def test_a_burst_is_handled_in_batches(watching: tuple[Watching, Path]):
     assert session.engine.status()["pending"] == 0
 
 
+@pytest.mark.logs_warnings
 def test_native_failure_falls_back_to_polling(
     tmp_path: Path, colour_pack: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -134,6 +103,7 @@ def test_a_file_still_being_written_waits(tmp_path: Path, colour_pack: Path):
         next(generator, None)
 
 
+@pytest.mark.logs_warnings
 def test_network_shares_are_polled(
     tmp_path: Path, colour_pack: Path, monkeypatch: pytest.MonkeyPatch
 ):

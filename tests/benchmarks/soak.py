@@ -26,8 +26,8 @@ sys.path.insert(0, str(REPO))
 from magpie.core.catalog import Catalog  # noqa: E402
 from magpie.core.engine import Engine  # noqa: E402
 
+from tests.helpers.faults import kill_trial, make_noise_photos  # noqa: E402
 from tests.helpers.packs import make_colour_pack  # noqa: E402
-from tests.test_faults import kill_trial, make_noise_photos  # noqa: E402
 
 
 def kills(trials: int, root: Path, pack: Path) -> dict[str, int]:
