@@ -143,18 +143,29 @@ class Embedded:
 
 
 class Catalog:
-    """Thread-safe access to the catalog database (one connection behind a lock)."""
+    """Thread-safe access to the catalog database (one connection behind a lock).
+
+    A reader (readonly=True: a search beside the app, a read-only window) gets a read-only
+    connection and never repairs anything: moving a damaged catalog aside is left to the one
+    process that holds the library's writer lock.
+    """
 
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = path
+        self.readonly = readonly
         self._lock = threading.RLock()
         self.recovered_from: Path | None = None  # set when a damaged catalog was replaced
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            if readonly and not path.exists():
+                Catalog._connect(path, readonly=False).close()  # a new library: create it
             self._db = self._connect(path, readonly)
         except sqlite3.DatabaseError as exc:
             if readonly:
-                raise MagpieError(f"{path}: the catalog database is damaged ({exc})") from None
+                raise MagpieError(
+                    f"{path}: the catalog database is damaged ({exc}); the Magpie that "
+                    "updates this library (the app or `magpie index`) repairs it when it starts"
+                ) from None
             log.warning(
                 "%s: the catalog is damaged (%s); rebuilding it from what is intact", path, exc
             )
@@ -162,12 +173,16 @@ class Catalog:
 
     @staticmethod
     def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
-        db = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+        target = f"{path.resolve().as_uri()}?mode=ro" if readonly else str(path)
+        db = sqlite3.connect(
+            target, uri=readonly, check_same_thread=False, timeout=30, isolation_level=None
+        )
         try:
             # 16 KiB pages hold fifteen 1 KiB vectors each: ~1.1 KiB per photo on disk, where
             # the default 4 KiB pages fit three (1.4 KiB). Only a new database takes it.
-            db.execute("PRAGMA page_size=16384")
-            db.execute("PRAGMA journal_mode=WAL")
+            if not readonly:
+                db.execute("PRAGMA page_size=16384")
+                db.execute("PRAGMA journal_mode=WAL")
             # FULL: each committed batch survives a power cut, not only a crash (one fsync
             # per batch of photos, nothing next to the encoder's cost)
             db.execute("PRAGMA synchronous=FULL")

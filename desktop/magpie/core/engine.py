@@ -26,6 +26,7 @@ from magpie.core.catalog import Catalog, Folder
 from magpie.core.encoders import ClipModel
 from magpie.core.errors import MagpieError, ModelNotFoundError
 from magpie.core.indexer import IndexControl, Indexer, Progress, ThumbnailCache
+from magpie.core.int8 import Int8Check
 from magpie.core.library import Library
 from magpie.core.pack_store import resolve_model
 from magpie.core.scanner import ScanReport, scan
@@ -90,10 +91,11 @@ class Engine:
         self._state_lock = threading.RLock()
         self._writer_lock: Any = None
         self.initial_update: UpdateReport | None = None  # watch()'s catch-up run
-        self.catalog = Catalog(self.library.root / "catalog.sqlite")
-        self.thumbnails = ThumbnailCache(self.library.root / "thumbnails")
+        self.thumbnails = ThumbnailCache(self.library.thumbnails_dir)
         if writer:
             self.acquire_writer()
+        else:  # a reader: a read-only connection, and no repairs (the writer makes them)
+            self.catalog = Catalog(self.library.catalog_file, readonly=True)
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -102,7 +104,7 @@ class Engine:
 
         if self._writer_lock is not None:
             return
-        lock = FileLock(str(self.library.root / "writer.lock"))
+        lock = FileLock(str(self.library.writer_lock_file))
         try:
             lock.acquire(timeout=0)
         except Timeout:
@@ -111,6 +113,11 @@ class Engine:
                 "searching works meanwhile, changes must wait until it stops"
             ) from None
         self._writer_lock = lock
+        # only now, holding the lock, may the catalog be created, migrated or repaired
+        reader: Catalog | None = getattr(self, "catalog", None)
+        if reader is not None:
+            reader.close()
+        self.catalog = Catalog(self.library.catalog_file)
 
     @property
     def is_writer(self) -> bool:
@@ -147,7 +154,7 @@ class Engine:
         return self.clip.name
 
     def _index_path(self) -> Path:
-        return self.library.root / "index" / f"{_safe_name(self.model_name)}.faiss"
+        return self.library.index_dir / f"{_safe_name(self.model_name)}.faiss"
 
     @property
     def index(self) -> VectorIndex:
@@ -341,10 +348,14 @@ class Engine:
         rows = self.catalog.newest(self.model_name, offset, limit, where)
         return [SearchResult(path, 0.0, file_id, print_) for file_id, path, print_ in rows]
 
-    def check_int8(self, sample: int = 32) -> Any:
-        """Make and check the int8 image tower on `sample` of the library's photos."""
+    def check_int8(self, sample: int = 32) -> Int8Check:
+        """Make and check the int8 image tower on `sample` of the library's photos.
+
+        It writes the int8 graph and the verdict into the pack: only the writer does that.
+        """
         from magpie.core.quantize import prepare_int8
 
+        self.acquire_writer()
         rows = self.catalog._query(
             "SELECT path FROM files WHERE state = 'indexed' ORDER BY random() LIMIT ?", (sample,)
         )
