@@ -66,6 +66,7 @@ def run_app(
     if quit_after is not None:  # smoke tests of the frozen app: start, run, close cleanly
         QTimer.singleShot(int(quit_after * 1000), window.close)
     code = app.exec()
+    # background work ends here, in one place, before any Qt object it reports to goes away
     window.host.shutdown()
-    window.thumbnails.wait()
+    window.thumbnails.shutdown()
     return code

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from datetime import datetime, timezone
@@ -32,9 +31,12 @@ from PySide6.QtWidgets import (
 )
 
 from magpie.core.errors import MagpieError
+from magpie.core.int8 import Int8Check
 from magpie.core.library import Library
 from magpie.core.pack_store import installed_packs
+from magpie.gui.host import EngineHost
 from magpie.gui.item_models import FileIdRole, PathRole, ResultsModel
+from magpie.gui.tasks import Failure
 from magpie.gui.thumbnails import load_qimage
 
 PREVIEW_SIZE = 1600
@@ -44,7 +46,6 @@ class _Relay(QObject):
     """Carries worker results to the GUI thread."""
 
     image = Signal(str, QImage)
-    details = Signal(int, dict)
     progress = Signal(int, int)
     finished = Signal(str, str)  # outcome ("ok" | "error" | "cancelled"), message
 
@@ -68,14 +69,13 @@ class PreviewDialog(QDialog):
     """The photo large with its details; ←/→ move through the results, Esc closes."""
 
     def __init__(
-        self, model: ResultsModel, row: int, host: Any, parent: QWidget | None = None
+        self, model: ResultsModel, row: int, host: EngineHost, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Preview")
         self.model, self.host, self.row = model, host, row
         self.relay = _Relay()
         self.relay.image.connect(self._image_ready)
-        self.relay.details.connect(self._details_ready)
         self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumSize(320, 240)
         self.info = QLabel(textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -99,14 +99,11 @@ class PreviewDialog(QDialog):
         self.info.setText(path)
         relay = self.relay
 
-        def load() -> None:  # worker: decode and read the catalog off the GUI thread
+        def load() -> None:  # worker: decode off the GUI thread
             relay.image.emit(path, load_qimage(path, None, None, PREVIEW_SIZE))
-            engine = self.host.engine
-            details = engine.catalog.details(file_id) if engine is not None else None
-            if details:
-                relay.details.emit(file_id, details)
 
         self.host.run_in_background(load)
+        self.host.details(file_id, lambda details: self._details_ready(file_id, details))
 
     def _image_ready(self, path: str, image: QImage) -> None:
         if path != self.model.index(self.row).data(PathRole):
@@ -310,13 +307,11 @@ class SettingsDialog(QDialog):
         device_note: str,
         parent: QWidget | None = None,
         in_use: str = "",
-        host: Any = None,
+        host: EngineHost | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.host = host
-        self.relay = _Relay()
-        self.relay.finished.connect(self._int8_checked)
         self.library = library
         settings = library.load_settings()
         self.in_use = in_use
@@ -346,7 +341,7 @@ class SettingsDialog(QDialog):
             check = load_check(load_pack(pack_dir))
         self.int8_check = QPushButton("Check on my photos")
         self.int8_check.setToolTip("Compare int8 with full precision on 32 of your photos")
-        self.int8_check.setEnabled(host is not None and getattr(host, "engine", None) is not None)
+        self.int8_check.setEnabled(host is not None and host.ready)
         self.int8_check.clicked.connect(self.run_int8_check)
         self.int8_result = QLabel()
         self.int8_result.setWordWrap(True)
@@ -413,32 +408,19 @@ class SettingsDialog(QDialog):
 
     def run_int8_check(self) -> None:
         """Quantise and compare in a worker thread (seconds of CPU), never on the GUI thread."""
-        engine = getattr(self.host, "engine", None)
-        if engine is None:
+        if self.host is None or not self.host.ready:
             return
         self.int8_check.setEnabled(False)
         self.int8_result.setText("Checking on your photos…")
-        relay = self.relay
+        self.host.check_int8(32, self._int8_checked, self._int8_failed)
 
-        def work() -> None:
-            try:
-                check = engine.check_int8(32)
-            except MagpieError as exc:
-                relay.finished.emit("error", str(exc))
-                return
-            relay.finished.emit("ok", json.dumps(check.__dict__))
-
-        threading.Thread(target=work, name="magpie-int8-check", daemon=True).start()
-
-    def _int8_checked(self, outcome: str, message: str) -> None:
-        from magpie.core.int8 import Int8Check
-
+    def _int8_checked(self, check: Int8Check) -> None:
         self.int8_check.setEnabled(True)
-        if outcome != "ok":
-            self.int8_result.setText(message)
-            return
-        check = Int8Check(**json.loads(message))
         self._show_int8(check, check.passed)
+
+    def _int8_failed(self, failure: Failure) -> None:
+        self.int8_check.setEnabled(True)
+        self.int8_result.setText(failure.message)
 
     def save(self) -> tuple[bool, dict[str, str]]:
         """Write the settings; returns (model or device changed, changed watch modes)."""

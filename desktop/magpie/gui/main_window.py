@@ -87,13 +87,13 @@ class MainWindow(QMainWindow):
         self.preview: PreviewDialog | None = None
         self.relay = _Relay()
         self._last_live_refresh = 0.0
-        self.gui_settings = QSettings(str(library.root / "gui.ini"), QSettings.Format.IniFormat)
+        self.gui_settings = QSettings(str(library.gui_settings_file), QSettings.Format.IniFormat)
         thumb_size = int(self.gui_settings.value("thumb_size", DEFAULT_THUMB))
 
         self.setWindowTitle("Magpie")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
-        self.thumbnails = ThumbnailLoader(library.root / "thumbnails", thumb_size)
+        self.thumbnails = ThumbnailLoader(library.thumbnails_dir, thumb_size)
         self.results = ResultsModel(self.thumbnails, self)
         self.folders = FoldersModel(self)
         self._build(thumb_size)
@@ -589,7 +589,7 @@ class MainWindow(QMainWindow):
         FailuresDialog(self.status.get("failed", []), self).exec()
 
     def _toggle_pause(self) -> None:
-        if self.host.control.paused:
+        if self.host.paused:
             self.host.resume()
         else:
             self.host.pause()
