@@ -23,7 +23,7 @@ def library(tmp_path: Path, colour_pack: Path, photos: Path) -> Path:
 
 def test_a_reader_cannot_write(library: Path, colour_pack: Path):
     with Engine(library, model=str(colour_pack)) as reader:
-        assert reader.status()["images"] == 7
+        assert reader.status().images == 7
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             reader.catalog.set_watch_mode(1, "polling")
 

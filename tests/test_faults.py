@@ -63,8 +63,8 @@ def test_awkward_names_and_files(tmp_path: Path, colour_pack: Path):
         assert (report.indexed, report.failed) == (6, 1)
         assert _bytes_read() - read_before < 64 * 1024**2
         status = lib.status()
-        assert [Path(f["path"]).name for f in status["failed"]] == ["huge-video-really.jpg"]
-        assert "not an image" in status["failed"][0]["error"]
+        assert [Path(f.path).name for f in status.failed] == ["huge-video-really.jpg"]
+        assert "not an image" in status.failed[0].error
         assert [Path(r.path).name for r in lib.search("yellow", k=1)] == ["caf\udce9-latin1.jpg"]
         assert Path(lib.search("red", k=1)[0].path).name == "with spaces.jpg"
     out = subprocess.run(
@@ -123,12 +123,12 @@ def test_files_that_change_under_the_indexer(
         lib.add_folder(photos)
         report = lib.update()
         assert report.failed == 1  # the deleted one
-        assert lib.status()["failed"][0]["error"] == "file disappeared before it could be read"
+        assert lib.status().failed[0].error == "file disappeared before it could be read"
         assert Path(lib.search("blue", k=1)[0].path).name == "replaced.jpg"  # its new content
         monkeypatch.setattr(indexer_module.Indexer, "_decode", real)
         again = lib.update()  # nothing embedded twice; the vanished one is dropped
         assert (again.indexed, again.removed) == (0, 1)
-        assert lib.status()["failed"] == []
+        assert lib.status().failed == []
 
 
 def test_sigkill_while_indexing(tmp_path: Path, colour_pack: Path):
@@ -164,10 +164,10 @@ def test_full_disk_injected(tmp_path: Path, colour_pack: Path, monkeypatch: pyte
         monkeypatch.setattr(Catalog, "_bump", staticmethod(bump))
         with pytest.raises(LibraryFullError, match="is full or failing"):
             lib.update()
-        assert lib.status()["images"] == 16 and lib.catalog.integrity_ok()  # batch 2 rolled back
+        assert lib.status().images == 16 and lib.catalog.integrity_ok()  # batch 2 rolled back
         monkeypatch.setattr(Catalog, "_bump", staticmethod(real))
         assert lib.update().indexed == 24  # space is back: it resumes
-        assert lib.status()["failed"] == []
+        assert lib.status().failed == []
 
 
 @pytest.fixture
@@ -198,7 +198,7 @@ def test_full_disk_for_real(tmp_path: Path, colour_pack: Path, tiny_disk: Path):
         lib.add_folder(photos)
         with pytest.raises(LibraryFullError):
             lib.update()
-        done = lib.status()["images"]
+        done = lib.status().images
         assert 0 < done < 300 and lib.catalog.integrity_ok()
         subprocess.run(["mount", "-o", "remount,size=64m", str(tiny_disk)], check=True)
         report = lib.update()
@@ -228,12 +228,12 @@ def test_damaged_catalog_is_rebuilt_and_the_user_told(
         db.write_bytes(data[:16384] + b"\xff" * 16384 + data[32768:])
     with Engine(library, model=str(colour_pack), writer=True) as lib:
         status = lib.status()
-        assert status["notices"] and "rebuilt" in status["notices"][0]
+        assert status.notices and "rebuilt" in status.notices[0]
         assert list(library.glob("catalog.sqlite.damaged-*"))  # the damaged copy is kept
-        if not status["folders"]:
+        if not status.folders:
             lib.add_folder(photos)  # the folder list itself was unreadable
         lib.update()
-        assert lib.status()["images"] == len(COLOURS)
+        assert lib.status().images == len(COLOURS)
         assert Path(lib.search("red", k=1)[0].path).name == "red.jpg"
 
 
@@ -251,7 +251,7 @@ def test_a_storm_of_new_files_then_delete_then_rename(tmp_path: Path, colour_pac
         rng = np.random.default_rng(2)
         for i in range(2000):
             Image.fromarray(rng.integers(0, 255, (8, 8, 3), np.uint8)).save(storm / f"{i:05}.png")
-        assert wait_for(lambda: engine.status()["images"] == 2000, timeout=180)
+        assert wait_for(lambda: engine.status().images == 2000, timeout=180)
         assert engine.catalog._query("SELECT count(*) FROM embeddings")[0][0] == 2000  # once each
         indexed_total = sum(r.indexed for r in session.reports)
         assert indexed_total == 2000
@@ -260,7 +260,7 @@ def test_a_storm_of_new_files_then_delete_then_rename(tmp_path: Path, colour_pac
         assert sum(r.indexed for r in session.reports) == 2000  # no re-encoding
         for path in (root / "renamed").iterdir():
             path.unlink()
-        assert wait_for(lambda: engine.status()["images"] == 0, timeout=120)
+        assert wait_for(lambda: engine.status().images == 0, timeout=120)
         assert engine.search("red", k=10) == []
     finally:
         session.stop.set()

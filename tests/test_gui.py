@@ -48,7 +48,7 @@ def window(qtbot: QtBot, library: Path):
 def indexed(window: MainWindow, photos: Path, qtbot: QtBot) -> MainWindow:
     window.add_folder(str(photos))
     qtbot.waitUntil(
-        lambda: window.status.get("images") == 7 and window.results.rowCount() == 7, timeout=WAIT_MS
+        lambda: window.status.images == 7 and window.results.rowCount() == 7, timeout=WAIT_MS
     )
     return window
 
@@ -167,7 +167,7 @@ def test_dropping_a_folder_adds_it(window: MainWindow, photos: Path, qtbot: QtBo
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(photos))])
     window.take_mime(mime)
-    qtbot.waitUntil(lambda: window.status.get("images") == 7, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.status.images == 7, timeout=WAIT_MS)
 
 
 def test_paste_an_image_or_a_path(indexed: MainWindow, qtbot: QtBot, photos: Path):
@@ -208,7 +208,7 @@ def test_remove_folder_removes_results_not_files(indexed: MainWindow, qtbot: QtB
     on_disk = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in photos.rglob("*"))
     indexed.remove_folder(str(photos))
     qtbot.waitUntil(
-        lambda: indexed.status.get("folders") == [] and indexed.results.rowCount() == 0,
+        lambda: indexed.status.folders == [] and indexed.results.rowCount() == 0,
         timeout=WAIT_MS,
     )
     assert indexed.stack.currentWidget() is indexed.empty
@@ -291,13 +291,11 @@ def test_settings_show_the_device_and_offer_other_models(
     from magpie.gui.dialogs import ModelSetupDialog, SettingsDialog
 
     note = "In use: cpu. CUDA unavailable: x"
-    dialog = SettingsDialog(
-        indexed.library, indexed.status["folders"], note, indexed, "colour-pack"
-    )
+    dialog = SettingsDialog(indexed.library, indexed.status.folders, note, indexed, "colour-pack")
     qtbot.addWidget(dialog)
     assert dialog.model.currentText() == "colour-pack"
     assert dialog.device.currentData() == "auto"
-    assert "CUDA unavailable" in indexed.status["device_note"]
+    assert "CUDA unavailable" in indexed.status.device_note
     dialog.per_page.setValue(40)
     dialog.folders.cellWidget(0, 1).setCurrentIndex(1)
     restart, modes = dialog.save()
@@ -342,7 +340,7 @@ def test_int8_check_from_settings(indexed: MainWindow, qtbot: QtBot, monkeypatch
 
     note = "In use: cpu."
     dialog = SettingsDialog(
-        indexed.library, indexed.status["folders"], note, indexed, "colour-pack", indexed.host
+        indexed.library, indexed.status.folders, note, indexed, "colour-pack", indexed.host
     )
     qtbot.addWidget(dialog)
     assert not dialog.int8.isEnabled() and "Not checked" in dialog.int8_result.text()

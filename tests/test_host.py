@@ -39,7 +39,7 @@ def indexed_window(qtbot: QtBot, pack_library: Path, photos: Path) -> Iterator[M
     window.show()
     qtbot.waitUntil(lambda: window.ready, timeout=WAIT_MS)
     window.add_folder(str(photos))
-    qtbot.waitUntil(lambda: window.status.get("images") == 7, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.status.images == 7, timeout=WAIT_MS)
     yield window
     window.host.shutdown()
     window.thumbnails.shutdown()
@@ -115,18 +115,18 @@ def test_a_pause_survives_removing_a_folder(
     window = indexed_window
     window._toggle_pause()  # the Pause button
     window.remove_folder(str(photos))  # cancels the run over that folder
-    qtbot.waitUntil(lambda: window.status.get("folders") == [], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.status.folders == [], timeout=WAIT_MS)
     more = tmp_path / "more"
     for name in ("red", "green", "blue"):
         solid_image(more / f"{name}.png", COLOURS[name])
     window.add_folder(str(more))
-    qtbot.waitUntil(lambda: len(window.status.get("folders", [])) == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(window.status.folders) == 1, timeout=WAIT_MS)
     qtbot.wait(1500)
     # before: the cancel un-paused, and a fresh control replaced the paused one
-    assert window.status.get("images") == 0
+    assert window.status.images == 0
     assert window.pause_button.text() == "Resume"
     window._toggle_pause()
-    qtbot.waitUntil(lambda: window.status.get("images") == 3, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.status.images == 3, timeout=WAIT_MS)
 
 
 def test_the_int8_check_runs_only_where_the_writer_lock_is_held(

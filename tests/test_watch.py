@@ -50,7 +50,7 @@ def test_new_changed_moved_and_deleted_files(watching: tuple[Watching, Path]):
     (photos / "incoming").rename(photos / "renamed-folder")
     (photos / "sky.jpg").unlink()
     assert wait_for(lambda: session.names("blue") == [])
-    assert session.engine.status()["images"] == 1
+    assert session.engine.status().images == 1
     assert sum(r.moved for r in session.reports) >= 1
 
 
@@ -58,9 +58,9 @@ def test_a_burst_is_handled_in_batches(watching: tuple[Watching, Path]):
     session, photos = watching
     for i in range(150):
         solid_image(photos / "burst" / f"{i:03}.png", COLOURS["yellow"], size=(8, 8))
-    assert wait_for(lambda: session.engine.status()["images"] == 151, timeout=60)
+    assert wait_for(lambda: session.engine.status().images == 151, timeout=60)
     assert len(session.reports) < 150  # coalesced, not one update per event
-    assert session.engine.status()["pending"] == 0
+    assert session.engine.status().pending == 0
 
 
 @pytest.mark.logs_warnings
@@ -98,7 +98,7 @@ def test_a_file_still_being_written_waits(tmp_path: Path, colour_pack: Path):
                 fh.flush()
                 time.sleep(0.1)
         assert wait_for(lambda: session.names("blue") == ["slow.jpg"])
-        assert session.engine.status()["failed"] == []
+        assert session.engine.status().failed == []
     finally:
         next(generator, None)
 

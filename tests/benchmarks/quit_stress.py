@@ -1,6 +1,6 @@
 """Quit the app under load many times: it must exit 0 every time (issue 12.3).
 
-    python tests/benchmarks/quit_stress.py [--trials 30] [--photos DIR]
+    python tests/benchmarks/quit_stress.py [--trials 30] [--count 300] [--photos DIR]
 
 Each trial copies a library (the colour pack; a folder added, not yet indexed), starts the
 app offscreen, searches, scrolls, changes the thumbnail size and opens previews at random
@@ -24,13 +24,14 @@ from tests.helpers.quit_app import prepare, run_trial
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=30)
+    parser.add_argument("--count", type=int, default=300, help="generated photos")
     parser.add_argument("--photos", type=Path, help="a folder of real photos (never written)")
     args = parser.parse_args()
     import PySide6
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        template = prepare(root / "template", count=40, photos=args.photos)
+        template = prepare(root / "template", count=args.count, photos=args.photos)
         codes: list[int] = []
         crashes: list[str] = []
         started = time.monotonic()

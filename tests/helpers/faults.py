@@ -48,7 +48,7 @@ def kill_trial(library: Path, pack: Path, photos: Path, seed: int) -> dict[str, 
         proc.send_signal(signal.SIGKILL)
     catalog = Catalog(library / "catalog.sqlite")
     try:
-        committed = catalog.counts(pack.name)["images"]
+        committed = catalog.counts(pack.name).images
         assert catalog.integrity_ok()
         dupes = catalog._query("SELECT count(*) - count(DISTINCT path) FROM files")[0][0]
         assert dupes == 0

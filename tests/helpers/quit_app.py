@@ -24,8 +24,9 @@ QUERIES = ["red", "blue", "green sky", "yellow", "a red car", "blue water", ""]
 
 
 def prepare(root: Path, count: int = 40, photos: Path | None = None) -> Path:
-    """A library template: the colour pack, and a folder of photos added but not indexed yet
-    (so the app indexes while it is used); large photos, so thumbnails take a while."""
+    """A library template: the colour pack, and `count` large generated photos (plus a folder
+    of real ones, if given) added but not indexed yet, so the app indexes and loads
+    thumbnails while it is used."""
     import numpy as np
     from magpie.core.engine import Engine
     from magpie.core.library import Library
@@ -36,17 +37,18 @@ def prepare(root: Path, count: int = 40, photos: Path | None = None) -> Path:
 
     library = root / "library"
     import_pack(Library(library), make_colour_pack(root / "colour-pack"))
-    if photos is None:
-        photos = root / "photos"
-        photos.mkdir(parents=True)
-        rng = np.random.default_rng(0)
-        ramp = np.linspace(0, 1, 1600, dtype=np.float32)[None, :, None]
-        for i in range(count):
-            colour = rng.integers(0, 255, 3).astype(np.float32)
-            pixels = (ramp * colour + (1 - ramp) * colour[::-1]).repeat(1200, axis=0)
-            Image.fromarray(pixels.astype(np.uint8)).save(photos / f"{i:03}.jpg", quality=85)
+    generated = root / "photos"
+    generated.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    ramp = np.linspace(0, 1, 1600, dtype=np.float32)[None, :, None]
+    for i in range(count):
+        colour = rng.integers(0, 255, 3).astype(np.float32)
+        pixels = (ramp * colour + (1 - ramp) * colour[::-1]).repeat(1200, axis=0)
+        Image.fromarray(pixels.astype(np.uint8)).save(generated / f"{i:03}.jpg", quality=85)
     with Engine(library, writer=True) as engine:
-        engine.add_folder(photos)
+        engine.add_folder(generated)
+        if photos is not None:
+            engine.add_folder(photos)
     return library
 
 

@@ -17,13 +17,14 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
 from magpie.core.errors import LibraryFullError, MagpieError
 from magpie.core.imaging import PhotoInfo
+from magpie.core.records import Counts, PhotoDetails
 
 log = logging.getLogger("magpie.catalog")
 
@@ -531,27 +532,13 @@ class Catalog:
         )
         return [(r[0], decode_path(r[1]), r[2]) for r in rows]
 
-    def details(self, file_id: int) -> dict[str, object] | None:
+    def details(self, file_id: int) -> PhotoDetails | None:
         """Everything the preview shows about one photo."""
-        keys = (
-            "path",
-            "size",
-            "mtime_ns",
-            "width",
-            "height",
-            "taken_at",
-            "camera",
-            "gps_lat",
-            "gps_lon",
-            "state",
-            "error",
-        )
+        keys = [f.name for f in fields(PhotoDetails)]
         rows = self._query(f"SELECT {', '.join(keys)} FROM files WHERE id = ?", (file_id,))
         if not rows:
             return None
-        values = dict(zip(keys, rows[0], strict=True))
-        values["path"] = decode_path(rows[0][0])
-        return values
+        return PhotoDetails(decode_path(rows[0][0]), *rows[0][1:])
 
     def ids_matching(
         self, folder: str | Path | None, date_from: float | None, date_to: float | None
@@ -579,7 +566,7 @@ class Catalog:
 
     # --- status -----------------------------------------------------------------------------
 
-    def counts(self, model: str) -> dict[str, int]:
+    def counts(self, model: str) -> Counts:
         indexed = self._query(
             "SELECT count(*) FROM embeddings e JOIN files f ON f.id = e.file_id "
             "WHERE e.model = ? AND e.source_size = f.size AND e.source_mtime_ns = f.mtime_ns",
@@ -587,13 +574,9 @@ class Catalog:
         )[0][0]
         total = self._query("SELECT count(*) FROM files")[0][0]
         failed = self._query("SELECT count(*) FROM files WHERE state = 'failed'")[0][0]
-        return {
-            "images": indexed,
-            "files": total,
-            "failed": failed,
-            # counted in SQL: status is asked often, and building the list costs a row each
-            "pending": self._query(f"SELECT count(*) {_PENDING}", (model,))[0][0],
-        }
+        # pending is counted in SQL: status is asked often, and a list costs a row each
+        pending = self._query(f"SELECT count(*) {_PENDING}", (model,))[0][0]
+        return Counts(images=indexed, files=total, failed=failed, pending=pending)
 
     def folder_counts(self, model: str) -> dict[int, int]:
         rows = self._query(

@@ -29,9 +29,10 @@ from magpie.core.indexer import IndexControl, Indexer, Progress, ThumbnailCache
 from magpie.core.int8 import Int8Check
 from magpie.core.library import Library
 from magpie.core.pack_store import resolve_model
+from magpie.core.records import Counts, FailedFile, FolderStatus, Status
 from magpie.core.scanner import ScanReport, scan
 from magpie.core.vectorindex import VectorIndex
-from magpie.core.watcher import WATCH_MODES, FolderWatcher, WatchedRoot
+from magpie.core.watcher import WATCH_MODES, ChangedFolders, FolderWatcher, WatchedRoot
 
 log = logging.getLogger("magpie.engine")
 
@@ -364,31 +365,26 @@ class Engine:
 
     # --- status -----------------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> Status:
         try:
             model, device = self.model_name, self.clip.device
         except ModelNotFoundError:
             model, device = None, None
-        counts = self.catalog.counts(model or "") if model else {"images": 0, "pending": 0}
+        counts = self.catalog.counts(model) if model else Counts()
         per_folder = self.catalog.folder_counts(model) if model else {}
-        return {
-            "images": counts["images"],
-            "pending": counts["pending"],
-            "folders": [
-                {
-                    "path": f.path,
-                    "images": per_folder.get(f.id, 0),
-                    "online": f.online,
-                    "watch": f.watch_mode,
-                }
+        return Status(
+            images=counts.images,
+            pending=counts.pending,
+            folders=[
+                FolderStatus(f.path, per_folder.get(f.id, 0), f.online, f.watch_mode)
                 for f in self.catalog.folders()
             ],
-            "model": model,
-            "device": device,
-            "device_note": runtime.cuda_note(),
-            "failed": [{"path": p, "error": e} for p, e in self.catalog.failures()],
-            "notices": self.notices(),
-        }
+            model=model,
+            device=device,
+            device_note=runtime.cuda_note(),
+            failed=[FailedFile(p, e) for p, e in self.catalog.failures()],
+            notices=self.notices(),
+        )
 
     def notices(self) -> list[str]:
         """Things the user should be told once (a damaged catalog was rebuilt...)."""
@@ -402,6 +398,29 @@ class Engine:
         return found
 
     # --- watching ---------------------------------------------------------------------------
+
+    def watched_roots(self) -> list[WatchedRoot]:
+        """The folders to watch: those that are there now (an unplugged one is not)."""
+        return [
+            WatchedRoot(f.path, f.watch_mode)
+            for f in self.catalog.folders()
+            if os.path.isdir(f.path)
+        ]
+
+    def update_changed(
+        self,
+        dirs: list[str],
+        watcher: FolderWatcher | None,
+        settle_s: float,
+        progress: Callable[[Progress], None] | None = None,
+        control: IndexControl | None = None,
+    ) -> UpdateReport:
+        """One watch step: update under the changed folders; files still being written are
+        looked at again later (the watcher is poked)."""
+        report = self.update(progress, control, only_under=dirs, settle_s=settle_s)
+        if report.deferred and watcher is not None:
+            watcher.poke(set(dirs))
+        return report
 
     def watch(
         self,
@@ -418,20 +437,8 @@ class Engine:
         which folders are polled because native watching could not start).
         """
         self.acquire_writer()
-        roots = [
-            WatchedRoot(f.path, f.watch_mode)
-            for f in self.catalog.folders()
-            if os.path.isdir(f.path)
-        ]
-        work = threading.Condition()
-        dirty: set[str] = set()
-
-        def changed(dirs: set[str]) -> None:
-            with work:
-                dirty.update(dirs)
-                work.notify_all()
-
-        watcher = FolderWatcher(roots, changed, quiet_s, polling_interval_s)
+        changed = ChangedFolders()
+        watcher = FolderWatcher(self.watched_roots(), changed.add, quiet_s, polling_interval_s)
         watcher.start()
         self.last_watcher = watcher
         # catch up only now that the observers run: nothing changed in between is missed
@@ -440,15 +447,11 @@ class Engine:
             on_ready(watcher)
         try:
             while not stop.is_set():
-                with work:
-                    work.wait_for(lambda: bool(dirty) or stop.is_set(), timeout=0.5)
-                    batch = set(dirty)
-                    dirty.clear()
+                changed.wait(stop, timeout=0.5)
+                batch = changed.take()
                 if not batch or stop.is_set():
                     continue
-                report = self.update(only_under=sorted(batch), settle_s=quiet_s)
-                if report.deferred:
-                    watcher.poke(batch)  # files still being written: look again
+                report = self.update_changed(batch, watcher, quiet_s)
                 if on_update is not None:
                     on_update(report)
         finally:

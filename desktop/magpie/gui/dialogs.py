@@ -6,7 +6,6 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QPixmap, QResizeEvent
@@ -30,10 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from magpie.core import int8 as int8_rules
 from magpie.core.errors import MagpieError
 from magpie.core.int8 import Int8Check
 from magpie.core.library import Library
 from magpie.core.pack_store import installed_packs
+from magpie.core.records import FailedFile, FolderStatus, PhotoDetails
 from magpie.gui.host import EngineHost
 from magpie.gui.item_models import FileIdRole, PathRole, ResultsModel
 from magpie.gui.tasks import Failure
@@ -50,18 +51,18 @@ class _Relay(QObject):
     finished = Signal(str, str)  # outcome ("ok" | "error" | "cancelled"), message
 
 
-def _format_details(details: dict[str, Any]) -> str:
-    lines = [details["path"]]
-    if details.get("width"):
-        lines.append(f"{details['width']} × {details['height']} pixels")
-    lines.append(f"{details['size'] / 1e6:.1f} MB")
-    if details.get("taken_at"):
-        moment = datetime.fromtimestamp(details["taken_at"], tz=timezone.utc)
+def _format_details(details: PhotoDetails) -> str:
+    lines = [details.path]
+    if details.width:
+        lines.append(f"{details.width} × {details.height} pixels")
+    lines.append(f"{details.size / 1e6:.1f} MB")
+    if details.taken_at:
+        moment = datetime.fromtimestamp(details.taken_at, tz=timezone.utc)
         lines.append(f"taken {moment:%Y-%m-%d %H:%M}")
-    if details.get("camera"):
-        lines.append(str(details["camera"]))
-    if details.get("gps_lat") is not None:
-        lines.append(f"GPS {details['gps_lat']:.5f}, {details['gps_lon']:.5f}")
+    if details.camera:
+        lines.append(details.camera)
+    if details.gps_lat is not None and details.gps_lon is not None:
+        lines.append(f"GPS {details.gps_lat:.5f}, {details.gps_lon:.5f}")
     return "\n".join(lines)
 
 
@@ -114,7 +115,7 @@ class PreviewDialog(QDialog):
         self._pixmap = QPixmap.fromImage(image)
         self._fit()
 
-    def _details_ready(self, file_id: int, details: dict) -> None:
+    def _details_ready(self, file_id: int, details: PhotoDetails) -> None:
         if file_id == self.model.index(self.row).data(FileIdRole):
             self.info.setText(_format_details(details))
 
@@ -303,7 +304,7 @@ class SettingsDialog(QDialog):
     def __init__(
         self,
         library: Library,
-        folders: list[dict[str, Any]],
+        folders: list[FolderStatus],
         device_note: str,
         parent: QWidget | None = None,
         in_use: str = "",
@@ -354,13 +355,13 @@ class SettingsDialog(QDialog):
         )
         self.watch_modes: dict[str, QComboBox] = {}
         for row, folder in enumerate(folders):
-            self.folders.setItem(row, 0, QTableWidgetItem(folder["path"]))
+            self.folders.setItem(row, 0, QTableWidgetItem(folder.path))
             combo = QComboBox()
             combo.addItem("Native events", "native")
             combo.addItem("Polling (network drives)", "polling")
-            combo.setCurrentIndex(max(0, combo.findData(folder["watch"])))
+            combo.setCurrentIndex(max(0, combo.findData(folder.watch)))
             self.folders.setCellWidget(row, 1, combo)
-            self.watch_modes[folder["path"]] = combo
+            self.watch_modes[folder.path] = combo
         self.more_models = QPushButton("Get another model…")
         model_row = QHBoxLayout()
         model_row.addWidget(self.model, 1)
@@ -388,7 +389,8 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(640, 420)
 
-    def _show_int8(self, check: Any, on: bool) -> None:
+    def _show_int8(self, check: Int8Check | None, on: bool) -> None:
+        self._int8_verdict = check
         if check is not None and check.passed:
             self.int8.setEnabled(True)
             self.int8.setChecked(on)
@@ -403,7 +405,8 @@ class SettingsDialog(QDialog):
                 "Not checked on your photos yet."
                 if check is None
                 else f"Checked on {check.photos} photos: {check.speedup:.1f}x faster, cosine >= "
-                f"{check.cosine_min:.3f}; not enough (needs 1.4x and 0.98), so it stays off."
+                f"{check.cosine_min:.3f}; not enough (needs {int8_rules.REQUIREMENT}), "
+                "so it stays off."
             )
 
     def run_int8_check(self) -> None:
@@ -432,18 +435,18 @@ class SettingsDialog(QDialog):
         settings.results_per_page = self.per_page.value()
         settings.score_threshold = float(self.threshold.value())
         if self.int8.isEnabled():
-            settings.int8_images = self.int8.isChecked()
+            settings.int8_images = int8_rules.allowed(self._int8_verdict, self.int8.isChecked())
         self.library.save_settings(settings)
         modes = {path: str(combo.currentData()) for path, combo in self.watch_modes.items()}
         return before != (settings.model, settings.device, settings.int8_images), modes
 
 
 class FailuresDialog(QDialog):
-    def __init__(self, failures: list[dict[str, str]], parent: QWidget | None = None) -> None:
+    def __init__(self, failures: list[FailedFile], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"{len(failures)} files could not be read")
         text = QPlainTextEdit(readOnly=True)
-        text.setPlainText("\n".join(f"{f['path']}\n    {f['error']}" for f in failures))
+        text.setPlainText("\n".join(f"{f.path}\n    {f.error}" for f in failures))
         note = QLabel("Magpie tries these again when they change. Nothing was modified.")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)

@@ -23,9 +23,10 @@ from PySide6.QtCore import QObject, Signal, SignalInstance
 
 from magpie.core.engine import Engine, LibraryBusyError, SearchResult
 from magpie.core.errors import MagpieError, ModelNotFoundError
-from magpie.core.indexer import IndexControl
+from magpie.core.indexer import IndexControl, Progress
 from magpie.core.int8 import Int8Check
-from magpie.core.watcher import FolderWatcher, WatchedRoot
+from magpie.core.records import PhotoDetails
+from magpie.core.watcher import ChangedFolders, FolderWatcher
 from magpie.gui.tasks import Failure, Tasks
 
 log = logging.getLogger("magpie.gui.host")
@@ -90,10 +91,10 @@ class _EngineSlot:
 
 
 class EngineHost(QObject):
-    opened = Signal(dict)  # engine status, once the model and index are ready
+    opened = Signal(object)  # Status, once the model and index are ready
     modelMissing = Signal()
     readOnly = Signal(str)  # another process writes this library: why
-    statusChanged = Signal(dict)  # folders, counts, failures after any change
+    statusChanged = Signal(object)  # Status: folders, counts, failures after any change
     progress = Signal(object)  # magpie.core.indexer.Progress
     indexingChanged = Signal(str)  # "indexing" | "paused" | "idle"
     pageReady = Signal(object)  # Page
@@ -119,8 +120,7 @@ class EngineHost(QObject):
         self._slot = _EngineSlot()
         self._latest = 0
         self._watcher: FolderWatcher | None = None
-        self._dirty: set[str] = set()
-        self._dirty_lock = threading.Lock()
+        self._changed = ChangedFolders()
         self.opened.connect(lambda _status: setattr(self, "ready", True))
 
     def _post(self, signal: SignalInstance, *args: object) -> None:
@@ -188,13 +188,15 @@ class EngineHost(QObject):
         if engine is None or not self.writer:
             return
         self._post(self.indexingChanged, "paused" if self.control.paused else "indexing")
+
+        def progress(done: Progress) -> None:
+            self._post(self.progress, done)
+
         try:
-            report = engine.update(
-                progress=lambda p: self._post(self.progress, p),
-                control=self.control,
-                only_under=only_under,
-                settle_s=settle_s,
-            )
+            if only_under is None:
+                engine.update(progress, self.control)
+            else:
+                engine.update_changed(only_under, self._watcher, settle_s, progress, self.control)
             # the counts first: "idle" makes the window query again, and its grid must not
             # show photos the folder panel does not count yet
             self._post(self.statusChanged, engine.status())
@@ -202,8 +204,6 @@ class EngineHost(QObject):
             self._post(self.indexingChanged, "idle")
         if self.control.cancelled.is_set() and not self.tasks.closed:
             self.control.reset_cancel()  # that cancel was for this run
-        if report.deferred and self._watcher is not None:
-            self._watcher.poke(set(only_under or []))
 
     def _writable(self) -> Engine:
         if self._engine is None:
@@ -274,11 +274,7 @@ class EngineHost(QObject):
         engine = self._engine
         if engine is None or not self.writer or self.tasks.closed:
             return
-        roots = [
-            WatchedRoot(f.path, f.watch_mode)
-            for f in engine.catalog.folders()
-            if Path(f.path).is_dir()
-        ]
+        roots = engine.watched_roots()
         if not roots:
             return
         self._watcher = FolderWatcher(roots, self._on_files_changed)
@@ -297,15 +293,11 @@ class EngineHost(QObject):
 
     def _on_files_changed(self, dirs: set[str]) -> None:
         """Watcher thread: coalesce into one pending update on the writer lane."""
-        with self._dirty_lock:
-            first = not self._dirty
-            self._dirty |= dirs
-        if first:
-            self._writer_job(self._update_dirty)
+        if self._changed.add(dirs):
+            self._writer_job(self._update_changed)
 
-    def _update_dirty(self) -> None:
-        with self._dirty_lock:
-            dirs, self._dirty = sorted(self._dirty), set()
+    def _update_changed(self) -> None:
+        dirs = self._changed.take()
         if dirs:
             self._update(only_under=dirs, settle_s=1.0)
 
@@ -335,28 +327,27 @@ class EngineHost(QObject):
     @staticmethod
     def _run_query(engine: Engine, generation: int, query: Query, offset: int, limit: int) -> Page:
         started = time.monotonic()
-        settings = engine.library.load_settings()
+        # no threshold given: the engine applies the user's setting (one rule, in one place)
         filters: dict[str, Any] = {"offset": offset, "folder": query.folder}
-        threshold = settings.score_threshold or None
         if query.similar_to:
-            results = engine.similar(query.similar_to, limit, threshold=threshold, **filters)
+            results = engine.similar(query.similar_to, limit, **filters)
         elif query.images:
             sources = [source for _label, source in query.images]
-            results = engine.search_images(sources, limit, threshold=threshold, **filters)
+            results = engine.search_images(sources, limit, **filters)
         elif query.text.strip():
-            results = engine.search(query.text, limit, threshold=threshold, **filters)
+            results = engine.search(query.text, limit, **filters)
         else:
             results = engine.browse(offset, limit, query.folder)
         return Page(generation, results, offset, len(results) == limit, time.monotonic() - started)
 
-    def details(self, file_id: int, done: Callable[[dict[str, object]], None]) -> None:
+    def details(self, file_id: int, done: Callable[[PhotoDetails], None]) -> None:
         """One photo's details from the catalog, for the preview (query lane)."""
 
-        def work() -> dict[str, object] | None:
+        def work() -> PhotoDetails | None:
             with self._slot.borrow() as engine:
                 return engine.catalog.details(file_id) if engine is not None else None
 
-        def deliver(details: dict[str, object] | None) -> None:
+        def deliver(details: PhotoDetails | None) -> None:
             if details:
                 done(details)
 

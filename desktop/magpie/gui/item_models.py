@@ -17,6 +17,7 @@ from PySide6.QtCore import (
 )
 
 from magpie.core.engine import SearchResult
+from magpie.core.records import FolderStatus
 from magpie.gui.thumbnails import ThumbnailLoader
 
 PathRole = Qt.ItemDataRole.UserRole + 1
@@ -146,12 +147,12 @@ class FoldersModel(QAbstractListModel):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._folders: list[dict[str, Any]] = []
+        self._folders: list[FolderStatus] = []
         self.indexing = False
 
-    def set_folders(self, folders: list[dict[str, Any]]) -> None:
-        new_paths = [f["path"] for f in folders]
-        if new_paths != [f["path"] for f in self._folders]:
+    def set_folders(self, folders: list[FolderStatus]) -> None:
+        new_paths = [f.path for f in folders]
+        if new_paths != [f.path for f in self._folders]:
             self.beginResetModel()
             self._folders = list(folders)
             self.endResetModel()
@@ -175,11 +176,11 @@ class FoldersModel(QAbstractListModel):
                     self.index(0), self.index(len(self._folders) - 1), [Qt.ItemDataRole.DisplayRole]
                 )
 
-    def folder(self, row: int) -> dict[str, Any]:
+    def folder(self, row: int) -> FolderStatus:
         return self._folders[row]
 
     def paths(self) -> list[str]:
-        return [f["path"] for f in self._folders]
+        return [f.path for f in self._folders]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._folders)
@@ -188,15 +189,13 @@ class FoldersModel(QAbstractListModel):
         if not index.isValid() or not 0 <= index.row() < len(self._folders):
             return None
         folder = self._folders[index.row()]
-        name = Path(folder["path"]).name or folder["path"]
+        name = Path(folder.path).name or folder.path
         if role == Qt.ItemDataRole.DisplayRole:
-            state = (
-                " · offline" if not folder["online"] else (" · indexing" if self.indexing else "")
-            )
-            return f"{name}\n{folder['images']:,} photos{state}"
+            state = " · offline" if not folder.online else (" · indexing" if self.indexing else "")
+            return f"{name}\n{folder.images:,} photos{state}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            watch = "polling" if folder["watch"] == "polling" else "native events"
-            return f"{folder['path']}\nwatched by {watch}"
+            watch = "polling" if folder.watch == "polling" else "native events"
+            return f"{folder.path}\nwatched by {watch}"
         if role == PathRole:
-            return folder["path"]
+            return folder.path
         return None

@@ -54,8 +54,9 @@ from PySide6.QtWidgets import (
 )
 
 from magpie import __version__
-from magpie.core.imaging import SUPPORTED_SUFFIXES
+from magpie.core.imaging import SUPPORTED_SUFFIXES, is_supported
 from magpie.core.library import Library
+from magpie.core.records import Status
 from magpie.gui.dialogs import FailuresDialog, ModelSetupDialog, PreviewDialog, SettingsDialog
 from magpie.gui.host import EngineHost, Page, Query
 from magpie.gui.item_models import FoldersModel, PathRole, ResultsModel
@@ -82,7 +83,7 @@ class MainWindow(QMainWindow):
         self.library = library
         self.query = Query()
         self.ready = False
-        self.status: dict[str, Any] = {}
+        self.status = Status()
         self.model_dialog: ModelSetupDialog | None = None
         self.preview: PreviewDialog | None = None
         self.relay = _Relay()
@@ -250,11 +251,9 @@ class MainWindow(QMainWindow):
 
     # --- host events ------------------------------------------------------------------------
 
-    def _opened(self, status: dict[str, Any]) -> None:
+    def _opened(self, status: Status) -> None:
         self.ready = True
-        self.statusBar().showMessage(
-            f"Model {status['model']} on {str(status['device']).upper()}", 8000
-        )
+        self.statusBar().showMessage(f"Model {status.model} on {str(status.device).upper()}", 8000)
         self.run_query_now()
 
     def _model_missing(self) -> None:
@@ -264,20 +263,19 @@ class MainWindow(QMainWindow):
             self.model_dialog.installed.connect(lambda _name: self.host.reopen())
         self.model_dialog.open()
 
-    def _status_changed(self, status: dict[str, Any]) -> None:
-        before = [f["path"] for f in self.status.get("folders", [])]
+    def _status_changed(self, status: Status) -> None:
+        before = [f.path for f in self.status.folders]
         self.status = status
-        self.folders.set_folders(status.get("folders", []))
-        if self.ready and before != [f["path"] for f in status.get("folders", [])]:
+        self.folders.set_folders(status.folders)
+        if self.ready and before != [f.path for f in status.folders]:
             self.run_query_now()  # a folder came or went: its photos too
-        count = status.get("images", 0)
+        count = status.images
         self.count_label.setText(
-            f"{count:,} photos"
-            + (f", {status['pending']:,} waiting" if status.get("pending") else "")
+            f"{count:,} photos" + (f", {status.pending:,} waiting" if status.pending else "")
         )
-        for notice in status.get("notices", []):
+        for notice in status.notices:
             self.statusBar().showMessage(notice, 30000)
-        failed = status.get("failed", [])
+        failed = status.failed
         self.failures_link.setVisible(bool(failed))
         self.failures_link.setText(f'<a href="#">{len(failed)} files could not be read</a>')
         self._update_views()
@@ -333,7 +331,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 15000)
 
     def _update_views(self) -> None:
-        if not self.status.get("folders"):
+        if not self.status.folders:
             self.stack.setCurrentWidget(self.empty)
         elif self.results.rowCount() == 0 and not self.query.empty:
             self.stack.setCurrentWidget(self.no_results)
@@ -434,9 +432,7 @@ class MainWindow(QMainWindow):
             if os.path.exists(candidate):
                 paths = [candidate]
         folders = [p for p in paths if os.path.isdir(p)]
-        images = [
-            p for p in paths if os.path.isfile(p) and Path(p).suffix.lower() in SUPPORTED_SUFFIXES
-        ]
+        images = [p for p in paths if os.path.isfile(p) and is_supported(p)]
         for folder in folders:
             self.add_folder(folder)
         if images:
@@ -557,17 +553,17 @@ class MainWindow(QMainWindow):
     # --- settings, failures, pause ----------------------------------------------------------
 
     def open_settings(self) -> None:
-        device = self.status.get("device") or "not started"
-        note = f"In use: {device}. {self.status.get('device_note', '')}"
-        folders = self.status.get("folders", [])
-        in_use = self.status.get("model") or ""
+        device = self.status.device or "not started"
+        note = f"In use: {device}. {self.status.device_note}"
+        folders = self.status.folders
+        in_use = self.status.model or ""
         dialog = SettingsDialog(self.library, folders, note, self, in_use, self.host)
         dialog.more_models.clicked.connect(self._get_another_model)
         if dialog.exec():
             restart, modes = dialog.save()
-            for folder in self.status.get("folders", []):
-                if modes.get(folder["path"], folder["watch"]) != folder["watch"]:
-                    self.host.set_watch_mode(folder["path"], modes[folder["path"]])
+            for folder in self.status.folders:
+                if modes.get(folder.path, folder.watch) != folder.watch:
+                    self.host.set_watch_mode(folder.path, modes[folder.path])
             if restart:
                 settings = self.library.load_settings()
                 self.ready = False
@@ -586,7 +582,7 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def show_failures(self) -> None:
-        FailuresDialog(self.status.get("failed", []), self).exec()
+        FailuresDialog(self.status.failed, self).exec()
 
     def _toggle_pause(self) -> None:
         if self.host.paused:
