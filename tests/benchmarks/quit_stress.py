@@ -39,7 +39,8 @@ def main() -> None:
             code, stderr = run_trial(template, root / "work", seed)
             codes.append(code)
             if code != 0:
-                crashes.append(stderr.strip().splitlines()[-1] if stderr.strip() else str(code))
+                fatal = [line for line in stderr.splitlines() if "Fatal Python error" in line]
+                crashes.append(fatal[0][:120] if fatal else f"exit {code}")
     print(
         json.dumps(
             {

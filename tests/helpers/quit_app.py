@@ -24,7 +24,7 @@ QUERIES = ["red", "blue", "green sky", "yellow", "a red car", "blue water", ""]
 
 
 def prepare(root: Path, count: int = 40, photos: Path | None = None) -> Path:
-    """A library template: the colour pack, and `count` large generated photos (plus a folder
+    """A library template: the colour pack, and `count` generated photos (plus a folder
     of real ones, if given) added but not indexed yet, so the app indexes and loads
     thumbnails while it is used."""
     import numpy as np
@@ -40,10 +40,10 @@ def prepare(root: Path, count: int = 40, photos: Path | None = None) -> Path:
     generated = root / "photos"
     generated.mkdir(parents=True)
     rng = np.random.default_rng(0)
-    ramp = np.linspace(0, 1, 1600, dtype=np.float32)[None, :, None]
+    ramp = np.linspace(0, 1, 640, dtype=np.float32)[None, :, None]
     for i in range(count):
         colour = rng.integers(0, 255, 3).astype(np.float32)
-        pixels = (ramp * colour + (1 - ramp) * colour[::-1]).repeat(1200, axis=0)
+        pixels = (ramp * colour + (1 - ramp) * colour[::-1]).repeat(480, axis=0)
         Image.fromarray(pixels.astype(np.uint8)).save(generated / f"{i:03}.jpg", quality=85)
     with Engine(library, writer=True) as engine:
         engine.add_folder(generated)
@@ -87,7 +87,7 @@ def drive(app: QApplication, rng: random.Random) -> None:
         QTimer.singleShot(20, lambda: drive(app, rng))
         return
     window = windows[0]
-    steps = rng.randint(3, 12)
+    steps = rng.randint(10, 40)
 
     def step(left: int) -> None:
         if left == 0:
