@@ -176,3 +176,17 @@ def test_shutdown_never_closes_the_engine_beneath_a_running_job(
     assert host.tasks.shutdown(timeout_s=10)  # it finishes, then the writer lane closes
     assert seen == [[]]
     assert host._engine is None  # closed after the job, by the lane that owned it
+
+
+def test_shutdown_cancels_long_background_work(pack_library: Path):
+    host = EngineHost(pack_library)
+    cancel, started = threading.Event(), threading.Event()
+
+    def download() -> None:  # as the model dialog's download: it watches its cancel event
+        started.set()
+        cancel.wait(60)
+
+    host.tasks.run("io", download, cancel=cancel)
+    assert started.wait(10)
+    assert host.shutdown(timeout_s=10)  # before: a raw thread left running past quit
+    assert cancel.is_set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -251,7 +252,7 @@ class ModelSetupDialog(QDialog):
             else:
                 relay.finished.emit("ok", entry.name)  # type: ignore[union-attr]
 
-        threading.Thread(target=work, name="magpie-download", daemon=True).start()
+        self._background(work, cancel)
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a model pack folder")
@@ -274,7 +275,16 @@ class ModelSetupDialog(QDialog):
             else:
                 relay.finished.emit("ok", pack.name)
 
-        threading.Thread(target=work, name="magpie-import", daemon=True).start()
+        self._background(work, None)
+
+    def _background(self, work: Callable[[], None], cancel: threading.Event | None) -> None:
+        """On the window's io lane (stopped, and the download cancelled, when it closes);
+        a thread of its own only for a dialog used without a window (scripts)."""
+        host = getattr(self.parent(), "host", None)
+        if isinstance(host, EngineHost):
+            host.tasks.run("io", work, cancel=cancel)
+        else:
+            threading.Thread(target=work, name="magpie-model-setup", daemon=True).start()
 
     def _progress(self, done_kb: int, total_kb: int) -> None:
         if total_kb:

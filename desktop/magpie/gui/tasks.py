@@ -47,6 +47,7 @@ class _Job(Generic[T]):
     done: Callable[[T], None] | None
     failed: Callable[[Failure], None] | None
     always: bool  # runs even after shutdown began (the engine's final close)
+    cancel: threading.Event | None  # set at shutdown: the work stops early (a download)
 
 
 class _Courier(QObject):
@@ -111,6 +112,7 @@ class Tasks:
 
     def __init__(self, lanes: dict[str, int]) -> None:
         self.closed = False
+        self._cancels: list[threading.Event] = []
         self._courier = _Courier()
         self._courier.deliver.connect(self._run_delivered)
         self._lanes = {name: Lane(name, threads, self) for name, threads in lanes.items()}
@@ -122,11 +124,17 @@ class Tasks:
         done: Callable[[T], None] | None = None,
         failed: Callable[[Failure], None] | None = None,
         always: bool = False,
+        cancel: threading.Event | None = None,
     ) -> bool:
-        """Queue `work` on a lane; False (and nothing runs) once shut down."""
+        """Queue `work` on a lane; False (and nothing runs) once shut down.
+
+        `cancel`, if given, is set when the tasks shut down: long work watches it and stops.
+        """
         if self.closed and not always:
             return False
-        self._lanes[lane].put(_Job(work, done, failed, always))
+        if cancel is not None:
+            self._cancels.append(cancel)
+        self._lanes[lane].put(_Job(work, done, failed, always, cancel))
         return True
 
     def on_lane(self, lane: str) -> bool:
@@ -144,6 +152,8 @@ class Tasks:
     def shutdown(self, timeout_s: float = 30.0) -> bool:
         """No more results; queued jobs are skipped; True if every thread ended in time."""
         self.closed = True
+        for cancel in self._cancels:
+            cancel.set()
         deadline = time.monotonic() + timeout_s
         for lane in self._lanes.values():
             lane.stop()
