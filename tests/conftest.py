@@ -16,7 +16,7 @@ from tests.helpers.isolation import isolate
 ISOLATION = isolate()
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-pytest_plugins = ["tests.helpers.logfail"]
+pytest_plugins = ["tests.helpers.logfail", "pytester"]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
