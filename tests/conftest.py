@@ -1,4 +1,7 @@
-"""Test setup: Qt offscreen, tiny packs with known behaviour, the optional shared data."""
+"""Test setup: a temporary home, Qt offscreen, tiny packs with known behaviour.
+
+The shared data (a real pack and real photos) is in tests/helpers/shared.py.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +10,31 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.isolation import isolate
+
+# before anything imports platformdirs or Qt: nothing a test does reaches the real home
+ISOLATION = isolate()
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("MAGPIE_SHARED", REPO.parent / "shared"))
-BRIDGE_PACK = SHARED / "packs" / "bridge-effnetl0-minilm"
-SHARED_PHOTOS = SHARED / "photos" / "large"
+pytest_plugins = ["tests.helpers.logfail", "pytester"]
 
 
-def shared_available() -> bool:
-    return BRIDGE_PACK.is_dir() and SHARED_PHOTOS.is_dir()
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    written = ISOLATION.traces_in_real_library([str(ISOLATION.home), *_basetemp(session)])
+    if written:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\nThe tests wrote into the real library folder: {written[:10]}")
 
 
-requires_shared = pytest.mark.skipif(
-    not shared_available(), reason="../shared (bridge pack and photos) is not present"
-)
+def _basetemp(session: pytest.Session) -> list[str]:
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    return [str(factory.getbasetemp())] if factory is not None else []
+
+
+@pytest.fixture(autouse=True)
+def _own_library(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Each test's default library is its own (tests that need one use library_dir)."""
+    monkeypatch.setenv("MAGPIE_LIBRARY", str(tmp_path_factory.mktemp("default-library")))
 
 
 @pytest.fixture
@@ -33,7 +46,7 @@ def colour_pack(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def library_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh library; MAGPIE_LIBRARY points at it so nothing touches the real one."""
+    """A fresh library; MAGPIE_LIBRARY points at it."""
     root = tmp_path / "library"
     monkeypatch.setenv("MAGPIE_LIBRARY", str(root))
     return root

@@ -15,12 +15,12 @@ import pytest
 from magpie.core.engine import Engine
 from magpie.launch import main as magpie
 
-from tests.conftest import BRIDGE_PACK, SHARED_PHOTOS, requires_shared
 from tests.helpers.packs import COLOURS, solid_image
+from tests.helpers.shared import BRIDGE_PACK, SHARED_PHOTOS, requires_shared
 
 
 @pytest.fixture
-def photos(tmp_path: Path) -> Path:
+def photos_and_junk(tmp_path: Path) -> Path:
     for name, rgb in COLOURS.items():
         solid_image(tmp_path / "photos" / f"{name}.jpg", rgb)
     (tmp_path / "photos" / "bad.jpg").write_bytes(b"junk" * 50)
@@ -37,10 +37,10 @@ def cli(capsys, *args: str) -> tuple[int, dict | str, str]:
 
 
 def test_index_search_similar_status_json(
-    photos: Path, colour_pack: Path, library_dir: Path, capsys
+    photos_and_junk: Path, colour_pack: Path, library_dir: Path, capsys
 ):
     common = ["--model", str(colour_pack)]
-    code, doc, err = cli(capsys, *common, "index", str(photos), "--json")
+    code, doc, err = cli(capsys, *common, "index", str(photos_and_junk), "--json")
     assert code == 0, err
     assert set(doc) == {"indexed", "unchanged", "moved", "removed", "failed", "seconds"}
     assert (doc["indexed"], doc["failed"]) == (6, 1)
@@ -51,17 +51,19 @@ def test_index_search_similar_status_json(
     assert all({"path", "score", "match", "confidence"} <= set(r) for r in doc["results"])
     assert doc["results"][0]["found_in"] == ["name"]  # "red" is in red.jpg's name too
     assert doc["matches"] == sum(r["match"] for r in doc["results"])
-    assert doc["results"][0]["path"] == str(photos / "red.jpg")
+    assert doc["results"][0]["path"] == str(photos_and_junk / "red.jpg")
     assert Path(doc["results"][0]["path"]).is_absolute()
     scores = [r["score"] for r in doc["results"]]
     assert scores == sorted(scores, reverse=True)
 
     code, doc, _ = cli(capsys, *common, "search", "red", "--threshold", "0.9", "--json")
-    assert [r["path"] for r in doc["results"]] == [str(photos / "red.jpg")]
+    assert [r["path"] for r in doc["results"]] == [str(photos_and_junk / "red.jpg")]
 
-    code, doc, _ = cli(capsys, *common, "similar", str(photos / "yellow.jpg"), "-k", "2", "--json")
+    code, doc, _ = cli(
+        capsys, *common, "similar", str(photos_and_junk / "yellow.jpg"), "-k", "2", "--json"
+    )
     assert code == 0 and len(doc["results"]) == 2
-    assert str(photos / "yellow.jpg") not in [r["path"] for r in doc["results"]]
+    assert str(photos_and_junk / "yellow.jpg") not in [r["path"] for r in doc["results"]]
 
     code, doc, _ = cli(capsys, *common, "status", "--json")
     assert code == 0
@@ -72,9 +74,9 @@ def test_index_search_similar_status_json(
         "colour-pack",
         "cpu",
     )
-    assert doc["folders"][0]["path"] == str(photos)
+    assert doc["folders"][0]["path"] == str(photos_and_junk)
     assert (
-        doc["failed"][0]["path"] == str(photos / "bad.jpg")
+        doc["failed"][0]["path"] == str(photos_and_junk / "bad.jpg")
         and "not an image" in doc["failed"][0]["error"]
     )
 
@@ -97,11 +99,11 @@ def test_similar_missing_image_and_usage(library_dir: Path, colour_pack: Path, c
 
 
 def test_a_second_writer_is_refused_but_search_works(
-    photos: Path, colour_pack: Path, tmp_path: Path
+    photos_and_junk: Path, colour_pack: Path, tmp_path: Path
 ):
     library = tmp_path / "lib"
     with Engine(library, model=str(colour_pack), writer=True) as holder:
-        holder.add_folder(photos)
+        holder.add_folder(photos_and_junk)
         holder.update()
         base = [
             sys.executable,
@@ -122,13 +124,13 @@ def test_a_second_writer_is_refused_but_search_works(
             [*base, "search", "blue", "--json"], capture_output=True, text=True, check=False
         )
         assert reader.returncode == 0, reader.stderr
-        assert json.loads(reader.stdout)["results"][0]["path"] == str(photos / "blue.jpg")
+        assert json.loads(reader.stdout)["results"][0]["path"] == str(photos_and_junk / "blue.jpg")
 
 
-def test_watch_command_until_interrupted(photos: Path, colour_pack: Path, tmp_path: Path):
+def test_watch_command_until_interrupted(photos_and_junk: Path, colour_pack: Path, tmp_path: Path):
     library = tmp_path / "lib"
     base = [sys.executable, "-m", "magpie", "--library", str(library), "--model", str(colour_pack)]
-    subprocess.run([*base, "index", str(photos)], capture_output=True, check=True)
+    subprocess.run([*base, "index", str(photos_and_junk)], capture_output=True, check=True)
     with subprocess.Popen(
         [*base, "watch", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as process:
@@ -140,7 +142,7 @@ def test_watch_command_until_interrupted(photos: Path, colour_pack: Path, tmp_pa
         try:
             while "watching, Ctrl+C stops" not in lines["err"].get(timeout=30):
                 pass
-            solid_image(photos / "new-blue.png", (20, 30, 220))
+            solid_image(photos_and_junk / "new-blue.png", (20, 30, 220))
             assert json.loads(lines["out"].get(timeout=30))["indexed"] == 1
         finally:
             process.send_signal(signal.SIGINT)
@@ -149,7 +151,9 @@ def test_watch_command_until_interrupted(photos: Path, colour_pack: Path, tmp_pa
     search = subprocess.run(
         [*base, "search", "blue", "-k", "2", "--json"], capture_output=True, text=True, check=True
     )
-    assert str(photos / "new-blue.png") in [r["path"] for r in json.loads(search.stdout)["results"]]
+    assert str(photos_and_junk / "new-blue.png") in [
+        r["path"] for r in json.loads(search.stdout)["results"]
+    ]
 
 
 @pytest.mark.shared

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from magpie.core.library import Library
 from magpie.core.pack_store import import_pack
+from magpie.core.records import Status
 from magpie.gui.compare import CompareDialog
 from magpie.gui.host import EngineHost, Page, Query
 from pytestqt.qtbot import QtBot
@@ -27,12 +28,12 @@ def host(qtbot: QtBot, tmp_path: Path, photos: Path):
     settings.model = "old"
     library.save_settings(settings)
     host = EngineHost(root)
-    statuses: list[dict] = []
+    statuses: list[Status] = []
     host.statusChanged.connect(statuses.append)
     host.start()
-    qtbot.waitUntil(lambda: host.engine is not None and host.writer, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: host._engine is not None and host.writer, timeout=WAIT_MS)
     host.add_folder(str(photos))
-    qtbot.waitUntil(lambda: bool(statuses) and statuses[-1]["images"] == 7, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: bool(statuses) and statuses[-1].images == 7, timeout=WAIT_MS)
     yield host
     host.shutdown()
 
@@ -59,7 +60,7 @@ def test_compare_then_switch_while_searches_keep_answering(host: EngineHost, qtb
     # the old model still answers the grid's searches
     page = _search(host, qtbot, "red")
     assert Path(page.results[0].path).name == "red.jpg"
-    assert host.engine is not None and host.engine.model_name == "old"
+    assert host._engine is not None and host._engine.model_name == "old"
 
     dialog.query.setText("blue")
     dialog.compare()
@@ -71,9 +72,9 @@ def test_compare_then_switch_while_searches_keep_answering(host: EngineHost, qtb
 
     with qtbot.waitSignal(host.statusChanged, timeout=WAIT_MS) as blocker:
         dialog.switch_now()
-    assert blocker.args[0]["model"] == "new"
+    assert blocker.args[0].model == "new"
     qtbot.waitUntil(lambda: "now using new" in dialog.state.text(), timeout=WAIT_MS)
     page = _search(host, qtbot, "green")
     assert Path(page.results[0].path).name == "green.jpg"
-    assert host.engine.index.dim == 4
+    assert host._engine.index.dim == 4
     assert not dialog.switch_button.isEnabled()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from magpie.core.engine import Engine
+from magpie.core.records import Status
 from magpie.launch import main as magpie
 
 
@@ -19,8 +20,8 @@ def engine(tmp_path: Path, colour_pack: Path, photos: Path):
     lib.close()
 
 
-def totals(status: dict) -> tuple[int, int]:
-    return status["images"], sum(f["images"] for f in status["folders"])
+def totals(status: Status) -> tuple[int, int]:
+    return status.images, sum(f.images for f in status.folders)
 
 
 def test_a_photo_that_goes_bad_leaves_every_count_at_once(engine: Engine, photos: Path):
@@ -30,7 +31,7 @@ def test_a_photo_that_goes_bad_leaves_every_count_at_once(engine: Engine, photos
     assert report.failed == 1
     status = engine.status()
     assert totals(status) == (6, 6)
-    assert len(status["failed"]) == 1
+    assert len(status.failed) == 1
     browsed = engine.browse(0, 100)
     assert len(browsed) == 6 and all(Path(r.path).name != "red.jpg" for r in browsed)
 

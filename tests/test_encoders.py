@@ -17,44 +17,49 @@ from tests.helpers.packs import COLOURS, solid_image
 
 
 @pytest.fixture
-def photos(tmp_path: Path) -> dict[str, Path]:
+def photo_files(tmp_path: Path) -> dict[str, Path]:
     return {
         name: solid_image(tmp_path / "photos" / f"{name}.jpg", rgb) for name, rgb in COLOURS.items()
     }
 
 
-def test_red_finds_the_red_photo(colour_pack: Path, photos: dict[str, Path]):
+def test_red_finds_the_red_photo(colour_pack: Path, photo_files: dict[str, Path]):
     model = ClipModel.from_path(colour_pack, "cpu")
-    names = list(photos)
-    image_vectors = model.embed_images(photos.values())
+    names = list(photo_files)
+    image_vectors = model.embed_images(photo_files.values())
     queries = ["red", "a photo of a green car", "the BLUE sky", "yellow"]
     scores = model.embed_texts(queries) @ image_vectors.T
     assert [names[i] for i in scores.argmax(axis=1)] == ["red", "green", "blue", "yellow"]
     assert scores.max(axis=1).min() > 0.99
 
 
-def test_embeddings_are_unit_float32(colour_pack: Path, photos: dict[str, Path]):
+def test_embeddings_are_unit_float32(colour_pack: Path, photo_files: dict[str, Path]):
     model = ClipModel.from_path(colour_pack, "cpu")
-    for vectors in (model.embed_images(photos.values()), model.embed_texts(["red", "blue sky"])):
+    for vectors in (
+        model.embed_images(photo_files.values()),
+        model.embed_texts(["red", "blue sky"]),
+    ):
         assert vectors.dtype == np.float32
         np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
-def test_batches_give_the_same_vectors_as_singles(colour_pack: Path, photos: dict[str, Path]):
+def test_batches_give_the_same_vectors_as_singles(colour_pack: Path, photo_files: dict[str, Path]):
     pack = load_pack(colour_pack)
-    batched = ImageEncoder(pack, batch_size=4).encode_files(list(photos.values()))
+    batched = ImageEncoder(pack, batch_size=4).encode_files(list(photo_files.values()))
     single = np.concatenate(
-        [ImageEncoder(pack, batch_size=1).encode_files([p]) for p in photos.values()]
+        [ImageEncoder(pack, batch_size=1).encode_files([p]) for p in photo_files.values()]
     )
     np.testing.assert_allclose(batched, single, atol=1e-6)
 
 
-def test_static_batch_graph_is_padded(tmp_path: Path, photos: dict[str, Path]):
+def test_static_batch_graph_is_padded(tmp_path: Path, photo_files: dict[str, Path]):
     pack_dir = packs.make_colour_pack(tmp_path / "p")
     packs._save(packs.visual_graph(8, 16, batch=4), pack_dir / "visual" / "model.onnx")
     encoder = ImageEncoder(load_pack(pack_dir))
     assert encoder.batch_size == 4
-    vectors = encoder.encode_files(list(photos.values()))  # 6 photos: a full and a padded batch
+    vectors = encoder.encode_files(
+        list(photo_files.values())
+    )  # 6 photo_files: a full and a padded batch
     assert vectors.shape == (6, 8)
     np.testing.assert_allclose(vectors[0], packs.colour_vector(COLOURS["red"], 8), atol=0.02)
 

@@ -13,6 +13,7 @@ from magpie.core.encoders import ImageEncoder
 from magpie.core.engine import Engine, LibraryBusyError, open_library
 from magpie.core.errors import MagpieError
 from magpie.core.indexer import IndexControl
+from magpie.core.records import FailedFile
 from PIL import Image
 
 from tests.helpers.packs import COLOURS, solid_image
@@ -123,7 +124,7 @@ def test_edit_re_embeds_and_delete_drops(engine: Engine, photos: Path):
     assert (report.indexed, report.removed) == (1, 1)
     assert set(names(engine.search("green", k=2))) == {"green.jpg", "white.jpg"}
     assert "black.jpg" not in names(engine.search("black", k=10))
-    assert engine.status()["images"] == 6
+    assert engine.status().images == 6
 
 
 def test_bad_files_are_recorded_and_retried_when_changed(engine: Engine, photos: Path):
@@ -131,14 +132,14 @@ def test_bad_files_are_recorded_and_retried_when_changed(engine: Engine, photos:
     (photos / "empty.png").write_bytes(b"")
     report = engine.update()
     assert (report.indexed, report.failed) == (7, 2)
-    failed = {Path(f["path"]).name: f["error"] for f in engine.status()["failed"]}
+    failed = {Path(f.path).name: f.error for f in engine.status().failed}
     assert set(failed) == {"broken.jpg", "empty.png"}
     assert "not an image" in failed["broken.jpg"]
     assert engine.update().indexed == 0  # not retried while unchanged
     solid_image(photos / "broken.jpg", COLOURS["red"], size=(30, 30))
     report = engine.update()
     assert (report.indexed, report.failed) == (1, 0)
-    assert [Path(f["path"]).name for f in engine.status()["failed"]] == ["empty.png"]
+    assert [Path(f.path).name for f in engine.status().failed] == ["empty.png"]
 
 
 def test_unreadable_file_does_not_stop_the_others(
@@ -158,7 +159,7 @@ def test_unreadable_file_does_not_stop_the_others(
     monkeypatch.setattr(indexer_module, "fingerprint", guarded)
     report = engine.update()
     assert (report.failed, report.indexed) == (1, 7)
-    assert engine.status()["failed"] == [{"path": str(locked), "error": "permission denied"}]
+    assert engine.status().failed == [FailedFile(str(locked), "permission denied")]
 
 
 def test_hidden_system_symlinks_and_library_inside_root(tmp_path: Path, colour_pack: Path):
@@ -180,17 +181,18 @@ def test_hidden_system_symlinks_and_library_inside_root(tmp_path: Path, colour_p
         assert lib.update().indexed == 0  # thumbnails it wrote are not picked up
 
 
+@pytest.mark.logs_warnings
 def test_offline_root_keeps_its_photos(engine: Engine, photos: Path):
     engine.update()
     moved_away = photos.with_name("unplugged")
     photos.rename(moved_away)
     report = engine.update()
     assert report.removed == 0 and report.offline == [str(photos)]
-    assert engine.status()["folders"][0]["online"] is False
+    assert engine.status().folders[0].online is False
     assert names(engine.search("red", k=1)) == ["red.jpg"]  # still found, marked offline
     moved_away.rename(photos)
     report = engine.update()
-    assert report.unchanged == 7 and engine.status()["folders"][0]["online"] is True
+    assert report.unchanged == 7 and engine.status().folders[0].online is True
 
 
 def test_remove_folder_forgets_photos_but_not_files(engine: Engine, photos: Path):
@@ -318,7 +320,7 @@ def test_model_change_re_embeds_and_search_works(tmp_path: Path, photos: Path):
         lib.add_folder(photos)
         assert lib.update().indexed == 7
     with Engine(library, model=str(second), writer=True) as lib:
-        assert lib.status()["pending"] == 7  # the new model has nothing yet
+        assert lib.status().pending == 7  # the new model has nothing yet
         assert lib.update().indexed == 7
         assert names(lib.search("red", k=1)) == ["red.jpg"]
     with Engine(library, model=str(first)) as lib:  # the old vectors are still there
@@ -338,7 +340,8 @@ def test_browse_newest_first_and_details(engine: Engine, photos: Path):
     assert names(engine.browse(0, 10, folder=photos / "trip")) == ["blue-2.png"]
     assert all(r.fingerprint for r in page)
     details = engine.catalog.details(page[0].file_id)
-    assert details["path"] == page[0].path and details["width"] and details["state"] == "indexed"
+    assert details is not None and details.path == page[0].path
+    assert details.width and details.state == "indexed"
 
 
 def test_catalog_migrations_run_once_and_in_order(tmp_path, monkeypatch):

@@ -137,6 +137,7 @@ def test_published_shapes_are_inferred():
     assert b32.vision_width == 768 and b32.embed_dim == 512
 
 
+@pytest.mark.logs_warnings
 @pytest.mark.parametrize(("precision", "floor"), [("fp16", 0.999), ("int8", 0.98)])
 def test_reduced_precision(tmp_path: Path, precision: str, floor: float):
     report = export_model(tiny_model(), tmp_path / precision, precision, say=lambda _: None)

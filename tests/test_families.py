@@ -95,6 +95,7 @@ def _family(name: str) -> Family:
     return next(f for f in FAMILIES if f.name.startswith(name))
 
 
+@pytest.mark.logs_warnings  # an unknown language is warned about, then English is used
 def test_nllb_queries_start_with_the_language_code(
     family_root: Path, monkeypatch: pytest.MonkeyPatch
 ):

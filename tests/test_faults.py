@@ -9,8 +9,6 @@ import ast
 import hashlib
 import json
 import os
-import random
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -25,7 +23,10 @@ from magpie.core.engine import Engine
 from magpie.core.errors import LibraryFullError
 from PIL import Image
 
+from tests.helpers.faults import kill_trial, make_noise_photos
 from tests.helpers.packs import COLOURS, solid_image
+from tests.helpers.pictures import STORED, quadrants
+from tests.helpers.watching import Watching, wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -62,8 +63,8 @@ def test_awkward_names_and_files(tmp_path: Path, colour_pack: Path):
         assert (report.indexed, report.failed) == (6, 1)
         assert _bytes_read() - read_before < 64 * 1024**2
         status = lib.status()
-        assert [Path(f["path"]).name for f in status["failed"]] == ["huge-video-really.jpg"]
-        assert "not an image" in status["failed"][0]["error"]
+        assert [Path(f.path).name for f in status.failed] == ["huge-video-really.jpg"]
+        assert "not an image" in status.failed[0].error
         assert [Path(r.path).name for r in lib.search("yellow", k=1)] == ["caf\udce9-latin1.jpg"]
         assert Path(lib.search("red", k=1)[0].path).name == "with spaces.jpg"
     out = subprocess.run(
@@ -122,70 +123,12 @@ def test_files_that_change_under_the_indexer(
         lib.add_folder(photos)
         report = lib.update()
         assert report.failed == 1  # the deleted one
-        assert lib.status()["failed"][0]["error"] == "file disappeared before it could be read"
+        assert lib.status().failed[0].error == "file disappeared before it could be read"
         assert Path(lib.search("blue", k=1)[0].path).name == "replaced.jpg"  # its new content
         monkeypatch.setattr(indexer_module.Indexer, "_decode", real)
         again = lib.update()  # nothing embedded twice; the vanished one is dropped
         assert (again.indexed, again.removed) == (0, 1)
-        assert lib.status()["failed"] == []
-
-
-def _committed(library: Path) -> int:
-    try:
-        uri = f"file:{library / 'catalog.sqlite'}?mode=ro"
-        with sqlite3.connect(uri, uri=True, timeout=1) as db:
-            return db.execute("SELECT count(*) FROM embeddings").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
-def make_noise_photos(folder: Path, count: int, seed: int = 0) -> Path:
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(count):
-        Image.fromarray(rng.integers(0, 255, (120, 160, 3), np.uint8)).save(folder / f"{i:04}.jpg")
-    return folder
-
-
-def kill_trial(library: Path, pack: Path, photos: Path, seed: int) -> dict[str, int]:
-    """SIGKILL `magpie index` mid-run, restart, and check nothing was lost or doubled."""
-    base = [sys.executable, "-m", "magpie", "--library", str(library), "--model", str(pack)]
-    rng = random.Random(seed)
-    with subprocess.Popen(
-        [*base, "index", str(photos)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    ) as proc:
-        # strike once indexing is under way, at a random moment inside the run
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None and _committed(library) == 0:
-            time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 0.4))
-        proc.send_signal(signal.SIGKILL)
-    catalog = Catalog(library / "catalog.sqlite")
-    try:
-        committed = catalog.counts(pack.name)["images"]
-        assert catalog.integrity_ok()
-        dupes = catalog._query("SELECT count(*) - count(DISTINCT path) FROM files")[0][0]
-        assert dupes == 0
-    finally:
-        catalog.close()
-    run = subprocess.run([*base, "index", "--json"], capture_output=True, text=True, check=True)
-    resumed = json.loads(run.stdout)
-    status = json.loads(
-        subprocess.run(
-            [*base, "status", "--json"], capture_output=True, text=True, check=True
-        ).stdout
-    )
-    total = len(list(photos.iterdir()))
-    assert status["images"] == total and status["pending"] == 0
-    assert resumed["indexed"] == total - committed  # nothing committed is encoded again
-    found = subprocess.run(
-        [*base, "search", "red", "-k", str(total + 10), "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert len(json.loads(found.stdout)["results"]) == total  # index and catalog agree
-    return {"committed_before_kill": committed, "resumed": resumed["indexed"]}
+        assert lib.status().failed == []
 
 
 def test_sigkill_while_indexing(tmp_path: Path, colour_pack: Path):
@@ -221,10 +164,10 @@ def test_full_disk_injected(tmp_path: Path, colour_pack: Path, monkeypatch: pyte
         monkeypatch.setattr(Catalog, "_bump", staticmethod(bump))
         with pytest.raises(LibraryFullError, match="is full or failing"):
             lib.update()
-        assert lib.status()["images"] == 16 and lib.catalog.integrity_ok()  # batch 2 rolled back
+        assert lib.status().images == 16 and lib.catalog.integrity_ok()  # batch 2 rolled back
         monkeypatch.setattr(Catalog, "_bump", staticmethod(real))
         assert lib.update().indexed == 24  # space is back: it resumes
-        assert lib.status()["failed"] == []
+        assert lib.status().failed == []
 
 
 @pytest.fixture
@@ -242,6 +185,7 @@ def tiny_disk(tmp_path: Path):
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
+@pytest.mark.logs_warnings
 def test_full_disk_for_real(tmp_path: Path, colour_pack: Path, tiny_disk: Path):
     photos = tmp_path / "photos"
     rng = np.random.default_rng(1)
@@ -254,7 +198,7 @@ def test_full_disk_for_real(tmp_path: Path, colour_pack: Path, tiny_disk: Path):
         lib.add_folder(photos)
         with pytest.raises(LibraryFullError):
             lib.update()
-        done = lib.status()["images"]
+        done = lib.status().images
         assert 0 < done < 300 and lib.catalog.integrity_ok()
         subprocess.run(["mount", "-o", "remount,size=64m", str(tiny_disk)], check=True)
         report = lib.update()
@@ -262,6 +206,7 @@ def test_full_disk_for_real(tmp_path: Path, colour_pack: Path, tiny_disk: Path):
         assert len(lib.search("red", k=400)) == 300
 
 
+@pytest.mark.logs_warnings
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "zero-page"])
 def test_damaged_catalog_is_rebuilt_and_the_user_told(
     tmp_path: Path, colour_pack: Path, damage: str
@@ -283,18 +228,16 @@ def test_damaged_catalog_is_rebuilt_and_the_user_told(
         db.write_bytes(data[:16384] + b"\xff" * 16384 + data[32768:])
     with Engine(library, model=str(colour_pack), writer=True) as lib:
         status = lib.status()
-        assert status["notices"] and "rebuilt" in status["notices"][0]
+        assert status.notices and "rebuilt" in status.notices[0]
         assert list(library.glob("catalog.sqlite.damaged-*"))  # the damaged copy is kept
-        if not status["folders"]:
+        if not status.folders:
             lib.add_folder(photos)  # the folder list itself was unreadable
         lib.update()
-        assert lib.status()["images"] == len(COLOURS)
+        assert lib.status().images == len(COLOURS)
         assert Path(lib.search("red", k=1)[0].path).name == "red.jpg"
 
 
 def test_a_storm_of_new_files_then_delete_then_rename(tmp_path: Path, colour_pack: Path):
-    from tests.test_watch import Watching, wait_for
-
     root = tmp_path / "photos"
     root.mkdir()
     engine = Engine(tmp_path / "lib", model=str(colour_pack), writer=True)
@@ -308,7 +251,7 @@ def test_a_storm_of_new_files_then_delete_then_rename(tmp_path: Path, colour_pac
         rng = np.random.default_rng(2)
         for i in range(2000):
             Image.fromarray(rng.integers(0, 255, (8, 8, 3), np.uint8)).save(storm / f"{i:05}.png")
-        assert wait_for(lambda: engine.status()["images"] == 2000, timeout=180)
+        assert wait_for(lambda: engine.status().images == 2000, timeout=180)
         assert engine.catalog._query("SELECT count(*) FROM embeddings")[0][0] == 2000  # once each
         # the report of the last update arrives after its last batch is committed
         assert wait_for(lambda: sum(r.indexed for r in session.reports) >= 2000, timeout=60)
@@ -319,7 +262,7 @@ def test_a_storm_of_new_files_then_delete_then_rename(tmp_path: Path, colour_pac
         assert sum(r.indexed for r in session.reports) == 2000  # no re-encoding
         for path in (root / "renamed").iterdir():
             path.unlink()
-        assert wait_for(lambda: engine.status()["images"] == 0, timeout=120)
+        assert wait_for(lambda: engine.status().images == 0, timeout=120)
         assert engine.search("red", k=10) == []
     finally:
         session.stop.set()
@@ -426,7 +369,6 @@ def test_downloads_refuse_plain_http_and_check_integrity():
 def test_every_orientation_embeds_and_thumbnails_upright(tmp_path: Path):
     """A pack that sees only the top-left quarter: red there only if the photo is upright."""
     from tests.helpers.packs import colour_vector, make_colour_pack
-    from tests.test_imaging import STORED, quadrants
 
     pack = make_colour_pack(tmp_path / "corner-pack", top_left_only=True, resize_mode="squash")
     photos = tmp_path / "photos"

@@ -13,7 +13,7 @@ from magpie.core.imaging import decode_image, model_decode_size, to_model_input
 from magpie.core.packs import load_pack
 from PIL import Image, ImageOps
 
-from tests.conftest import BRIDGE_PACK, SHARED_PHOTOS, requires_shared
+from tests.helpers.shared import BRIDGE_PACK, SHARED_PHOTOS, requires_shared
 
 pytestmark = [pytest.mark.shared, requires_shared]
 

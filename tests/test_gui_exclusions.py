@@ -27,7 +27,7 @@ def indexed(qtbot: QtBot, tmp_path: Path, colour_pack: Path, photos: Path):
     qtbot.waitUntil(lambda: window.ready, timeout=WAIT_MS)
     window.add_folder(str(photos))
     qtbot.waitUntil(
-        lambda: window.status.get("images") == 7 and window.results.rowCount() == 7, timeout=WAIT_MS
+        lambda: window.status.images == 7 and window.results.rowCount() == 7, timeout=WAIT_MS
     )
     yield window
     window.host.shutdown()

@@ -39,7 +39,7 @@ def window(qtbot: QtBot, scene: tuple[Path, dict]):
     window.show()
     qtbot.waitUntil(lambda: window.ready, timeout=WAIT_MS)
     window.add_folder(str(info["photos"]))
-    qtbot.waitUntil(lambda: window.status.get("images") == 67, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.status.images == 67, timeout=WAIT_MS)
     yield window
     window.host.shutdown()
     window.thumbnails.wait()

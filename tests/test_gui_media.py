@@ -47,7 +47,7 @@ def window(qtbot: QtBot, tmp_path: Path, colour_pack: Path, media: Path):
     window.show()
     qtbot.waitUntil(lambda: window.ready, timeout=WAIT_MS)
     window.add_folder(str(media))
-    qtbot.waitUntil(lambda: window.status.get("images") == 4, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.status.images == 4, timeout=WAIT_MS)
     yield window
     window.host.shutdown()
     window.thumbnails.wait()

@@ -36,7 +36,7 @@ def indexed(window: MainWindow, photos: Path, qtbot: QtBot) -> MainWindow:
     window.add_folder(str(photos))
     qtbot.waitUntil(
         lambda: (
-            window.status.get("images") == 7
+            window.status.images == 7
             and window.results.rowCount() == 7
             and window.indexing_state == "idle"  # its last refresh done, none to come
         ),
@@ -47,7 +47,7 @@ def indexed(window: MainWindow, photos: Path, qtbot: QtBot) -> MainWindow:
 
 def folder_texts(window: MainWindow) -> dict[str, str]:
     model = window.folders
-    return {model.folder(r)["path"]: model.index(r).data() for r in range(model.rowCount())}
+    return {model.folder(r).path: model.index(r).data() for r in range(model.rowCount())}
 
 
 def test_counts_never_lag_the_grid_and_only_the_indexed_folder_says_so(
@@ -63,7 +63,7 @@ def test_counts_never_lag_the_grid_and_only_the_indexed_folder_says_so(
         seen.append(folder_texts(indexed))
 
     def on_page(_page: object) -> None:
-        total = sum(f["images"] for f in indexed.status["folders"])
+        total = sum(f.images for f in indexed.status.folders)
         if indexed.query.empty and indexed.query.folder is None:
             lags.append((indexed.results.rowCount(), total))
 
@@ -155,7 +155,7 @@ def test_without_a_model_every_state_says_what_to_do_with_a_button(
         assert window.stack.currentWidget() is window.no_model
         assert window.no_model.button.isVisible() and "model" in window.no_model.label.text()
         window.add_folder(str(photos))
-        qtbot.waitUntil(lambda: len(window.status.get("folders", [])) == 1, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: len(window.status.folders) == 1, timeout=WAIT_MS)
         qtbot.keyClicks(window.search_bar.edit, "red")
         qtbot.keyClick(window.search_bar.edit, Qt.Key.Key_Return)
         assert window.stack.currentWidget() is window.no_model
@@ -182,7 +182,7 @@ def test_the_settings_model_list_follows_an_import(qtbot: QtBot, tmp_path: Path,
 
 
 def test_settings_show_the_whole_watch_box_and_no_row_numbers(indexed: MainWindow, qtbot: QtBot):
-    dialog = SettingsDialog(indexed.library, indexed.status["folders"], "In use: cpu.", indexed)
+    dialog = SettingsDialog(indexed.library, indexed.status.folders, "In use: cpu.", indexed)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)

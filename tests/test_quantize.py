@@ -27,6 +27,7 @@ def installed(tmp_path: Path, colour_pack: Path, photos: Path) -> tuple[Path, Pa
     return library, library / "models" / "colour-pack"
 
 
+@pytest.mark.logs_warnings
 def test_check_passes_and_the_int8_tower_is_used(installed, photos: Path):
     _, pack_dir = installed
     pack = load_pack(pack_dir)
@@ -41,6 +42,7 @@ def test_check_passes_and_the_int8_tower_is_used(installed, photos: Path):
     assert float(red @ ClipModel(pack, "cpu").embed_images([photos / "red.jpg"])[0]) > 0.98
 
 
+@pytest.mark.logs_warnings
 def test_a_failed_check_keeps_fp32(installed, photos: Path):
     _, pack_dir = installed
     pack = load_pack(pack_dir)
@@ -49,6 +51,7 @@ def test_a_failed_check_keeps_fp32(installed, photos: Path):
     assert ClipModel(pack, "cpu", int8=True).image.model == pack.visual_model
 
 
+@pytest.mark.logs_warnings
 def test_cli_checks_on_library_photos_and_switches(installed, capsys, monkeypatch):
     import magpie.core.quantize as quantize
 

@@ -97,6 +97,6 @@ def test_raw_files_index_and_are_found(tmp_path: Path, colour_pack: Path):
         with Image.open(lib.thumbnails.path_for(hit.fingerprint)) as thumb:
             assert thumb.height > thumb.width  # the grid shows it upright
         details = lib.catalog.details(hit.file_id)
-        assert (details["width"], details["height"]) == (192, 256)
-        assert details["camera"] == "Magpie Test Camera"
-        assert [Path(f["path"]).name for f in lib.status()["failed"]] == ["broken.nef"]
+        assert (details.width, details.height) == (192, 256)
+        assert details.camera == "Magpie Test Camera"
+        assert [Path(f.path).name for f in lib.status().failed] == ["broken.nef"]

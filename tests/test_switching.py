@@ -117,13 +117,13 @@ def test_switching_early_leaves_the_rest_to_the_next_update(engine: Engine):
     assert engine.model_name == "new"
     embedded = len(engine.index)
     assert 0 < embedded < 7
-    assert engine.catalog.counts("new")["pending"] == 7 - embedded
+    assert engine.catalog.counts("new").pending == 7 - embedded
     # results come only from the new model's vectors: never the old ones
     assert {r.file_id for r in engine.search("red", k=50)} <= set(
         engine.catalog.vectors("new", 4)[0].tolist()
     )
     engine.update()
-    assert len(engine.index) == 7 and engine.catalog.counts("new")["pending"] == 0
+    assert len(engine.index) == 7 and engine.catalog.counts("new").pending == 0
 
 
 def test_cancel_keeps_the_old_model(engine: Engine):

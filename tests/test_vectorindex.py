@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from magpie.core.vectorindex import VectorIndex
 
 
@@ -56,6 +57,7 @@ def test_approximate_index_recall_at_10():
     assert set(approx.search(queries[0], 10, np.array([1, 2, 3])).ids) <= {1, 2, 3}
 
 
+@pytest.mark.logs_warnings
 def test_save_and_load_with_stamp(tmp_path: Path):
     index = VectorIndex(64)
     index.add(np.arange(10), clustered(10))

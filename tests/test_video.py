@@ -67,8 +67,8 @@ def test_each_scene_is_found_at_its_time(engine: Engine, clip: Path):
     assert sorted(h.time for h in hits) == pytest.approx([0.0, 3.0, 7.0], abs=0.01)
     assert all(engine.thumbnails.path_for(h.fingerprint).is_file() for h in hits)
     details = engine.catalog.details(hits[0].file_id)
-    assert details["codec"] == "h264" and details["duration"] == pytest.approx(10, abs=0.2)
-    assert (details["width"], details["height"]) == (160, 96)
+    assert details.codec == "h264" and details.duration == pytest.approx(10, abs=0.2)
+    assert (details.width, details.height) == (160, 96)
 
 
 def test_photos_keep_file_ids_and_videos_sit_beside_them(
@@ -85,7 +85,7 @@ def test_photos_keep_file_ids_and_videos_sit_beside_them(
     # the photo by its file id, the video only by its three moments
     assert int((ids < MOMENT_ID_BASE).sum()) == 1 and int((ids >= MOMENT_ID_BASE).sum()) == 3
     assert len(engine.index) == 4
-    assert engine.status()["images"] == 2
+    assert engine.status().images == 2
 
 
 def test_find_similar_from_a_frame(engine: Engine, clip: Path):
@@ -150,7 +150,7 @@ def test_bad_videos_are_reported_and_others_still_index(engine: Engine, clip: Pa
     engine.add_folder(folder)
     report = engine.update()
     assert report.indexed >= 1
-    failed = {Path(f["path"]).name: f["error"] for f in engine.status()["failed"]}
+    failed = {Path(f.path).name: f.error for f in engine.status().failed}
     assert {"random.mp4", "empty.mov", "notes.mkv"} <= set(failed)
     assert all(error and "Traceback" not in error for error in failed.values())
     assert engine.search("green", k=1)[0].time == pytest.approx(3.0)
@@ -182,7 +182,7 @@ def test_cancel_mid_video_leaves_it_pending(engine: Engine, clip: Path):
 
     report = engine.update(progress=cancel_after_four_seconds, control=control)
     assert report.indexed == 0
-    assert engine.catalog.counts(engine.model_name)["pending"] == 1
+    assert engine.catalog.counts(engine.model_name).pending == 1
     assert len(engine.index) == 0
     assert engine.update().indexed == 1  # the next run does it whole
     assert len(engine.index) == 3
@@ -248,6 +248,7 @@ def test_long_videos_decode_keyframes_only(clip: Path, monkeypatch: pytest.Monke
     assert times[0] == 0.0 and len(times) >= 1
 
 
+@pytest.mark.logs_warnings  # a video too slow to decode is warned about
 def test_a_stalling_video_keeps_what_it_found(
     engine: Engine, clip: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -257,10 +258,11 @@ def test_a_stalling_video_keeps_what_it_found(
     report = engine.update()
     assert (report.indexed, report.failed) == (1, 0)
     details = engine.catalog.details(engine.catalog.file_by_path(clip.resolve()).id)
-    assert "too slow" in details["error"]
+    assert "too slow" in details.error
     assert len(engine.index) >= 1
 
 
+@pytest.mark.logs_warnings  # the unexpected error is logged with its traceback
 def test_an_unexpected_decoder_error_fails_one_video_only(
     engine: Engine, clip: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -277,5 +279,5 @@ def test_an_unexpected_decoder_error_fails_one_video_only(
     engine.add_folder(clip.parent)
     report = engine.update()
     assert (report.indexed, report.failed) == (1, 1)
-    (failure,) = engine.status()["failed"]
-    assert "unsupported pixel layout" in failure["error"]
+    (failure,) = engine.status().failed
+    assert "unsupported pixel layout" in failure.error

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import errno
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,38 +12,7 @@ from magpie.core import watcher as watcher_module
 from magpie.core.engine import Engine
 
 from tests.helpers.packs import COLOURS, solid_image
-
-TIMEOUT_S = 20
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = TIMEOUT_S) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-class Watching:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.stop = threading.Event()
-        self.ready = threading.Event()
-        self.reports: list = []
-        self.thread = threading.Thread(
-            target=engine.watch,
-            args=(self.stop, self.reports.append),
-            kwargs={
-                "quiet_s": 0.3,
-                "polling_interval_s": 0.2,
-                "on_ready": lambda _: self.ready.set(),
-            },
-            daemon=True,
-        )
-
-    def names(self, query: str, k: int = 10) -> list[str]:
-        return [Path(r.path).name for r in self.engine.search(query, k=k, threshold=0.99)]
+from tests.helpers.watching import TIMEOUT_S, Watching, wait_for
 
 
 def _watching(tmp_path: Path, colour_pack: Path, mode: str) -> Iterator[tuple[Watching, Path]]:
@@ -82,7 +50,7 @@ def test_new_changed_moved_and_deleted_files(watching: tuple[Watching, Path]):
     (photos / "incoming").rename(photos / "renamed-folder")
     (photos / "sky.jpg").unlink()
     # search hides a deleted file at once; the catalog forgets it when the watcher reports
-    assert wait_for(lambda: session.engine.status()["images"] == 1)
+    assert wait_for(lambda: session.engine.status().images == 1)
     assert session.names("blue") == []
     assert sum(r.moved for r in session.reports) >= 1
 
@@ -91,11 +59,12 @@ def test_a_burst_is_handled_in_batches(watching: tuple[Watching, Path]):
     session, photos = watching
     for i in range(150):
         solid_image(photos / "burst" / f"{i:03}.png", COLOURS["yellow"], size=(8, 8))
-    assert wait_for(lambda: session.engine.status()["images"] == 151, timeout=60)
+    assert wait_for(lambda: session.engine.status().images == 151, timeout=60)
     assert len(session.reports) < 150  # coalesced, not one update per event
-    assert session.engine.status()["pending"] == 0
+    assert session.engine.status().pending == 0
 
 
+@pytest.mark.logs_warnings
 def test_native_failure_falls_back_to_polling(
     tmp_path: Path, colour_pack: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -130,11 +99,12 @@ def test_a_file_still_being_written_waits(tmp_path: Path, colour_pack: Path):
                 fh.flush()
                 time.sleep(0.1)
         assert wait_for(lambda: session.names("blue") == ["slow.jpg"])
-        assert session.engine.status()["failed"] == []
+        assert session.engine.status().failed == []
     finally:
         next(generator, None)
 
 
+@pytest.mark.logs_warnings
 def test_network_shares_are_polled(
     tmp_path: Path, colour_pack: Path, monkeypatch: pytest.MonkeyPatch
 ):

@@ -92,14 +92,14 @@ def main() -> None:
     window.add_folder(str(args.photos))
     spin(
         lambda: (
-            bool(window.status.get("images"))
-            and window.status.get("pending") == 0
+            bool(window.status.images)
+            and window.status.pending == 0
             and not window.progress_bar.isVisible()
         ),
         600,
     )
     result["indexing_seconds"] = round(time.monotonic() - started, 1)
-    result["indexed"] = window.status.get("images")
+    result["indexed"] = window.status.images
     result["stall_while_indexing"] = meter.stop()
 
     # 2. typing queries key by key (80 ms apart, a brisk typist), searches in the background

@@ -106,7 +106,7 @@ def measure(n: int) -> dict[str, object]:
         old()
         old_ms = median_ms(old)
         catalog._query(INDEX)
-        images = catalog.counts(MODEL)["images"]
+        images = catalog.counts(MODEL).images
         folder_total = sum(catalog.folder_counts(MODEL).values())
         old_total = sum(dict(catalog._query(OLD_FOLDER_COUNTS, (MODEL,))).values())
     finally:

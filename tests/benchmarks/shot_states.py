@@ -90,7 +90,7 @@ def main() -> None:
     wait(lambda: bool(progressed))
     window.statusBar().showMessage("Adding a folder… (a message shown meanwhile)", 5000)
     shot("indexing", window)
-    wait(lambda: window.indexing_state == "idle" and window.status.get("images", 0) > 0)
+    wait(lambda: window.indexing_state == "idle" and window.status.images > 0)
 
     # 3. an image query's chip, 4. the File menu, 5. the shortcut list, 6. settings
     first = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in {".jpg", ".jpeg"})[0]
@@ -104,7 +104,7 @@ def main() -> None:
     window.show_shortcuts()
     shot("shortcuts", window.shortcuts_dialog)
     window.shortcuts_dialog.close()
-    dialog = SettingsDialog(window.library, window.status["folders"], "In use: cpu.", window)
+    dialog = SettingsDialog(window.library, window.status.folders, "In use: cpu.", window)
     dialog.show()
     shot("settings", dialog)
     dialog.close()

@@ -26,8 +26,8 @@ sys.path.insert(0, str(REPO))
 from magpie.core.catalog import Catalog  # noqa: E402
 from magpie.core.engine import Engine  # noqa: E402
 
+from tests.helpers.faults import kill_trial, make_noise_photos  # noqa: E402
 from tests.helpers.packs import make_colour_pack  # noqa: E402
-from tests.test_faults import kill_trial, make_noise_photos  # noqa: E402
 
 
 def kills(trials: int, root: Path, pack: Path) -> dict[str, int]:
@@ -91,7 +91,7 @@ def storm(count: int, root: Path, pack: Path) -> dict[str, object]:
     for i in range(count):
         Image.fromarray(rng.integers(0, 255, (8, 8, 3), np.uint8)).save(target / f"{i:05}.png")
     result: dict[str, object] = {"files": count}
-    result["all_indexed_after_s"] = wait(lambda: engine.status()["images"] == count)
+    result["all_indexed_after_s"] = wait(lambda: engine.status().images == count)
     embeddings = engine.catalog._query("SELECT count(*) FROM embeddings")[0][0]
     result["indexed_exactly_once"] = (
         embeddings == count and sum(r.indexed for r in reports) == count
@@ -101,7 +101,7 @@ def storm(count: int, root: Path, pack: Path) -> dict[str, object]:
     result["re_encoded_on_rename"] = sum(r.indexed for r in reports) - count
     for path in (folder / "renamed").iterdir():
         path.unlink()
-    result["deletes_seen_after_s"] = wait(lambda: engine.status()["images"] == 0)
+    result["deletes_seen_after_s"] = wait(lambda: engine.status().images == 0)
     result["left_in_results"] = len(engine.search("red", k=10))
     stop.set()
     thread.join()

@@ -6,22 +6,27 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # heavy modules load only when a command needs them
+    from magpie.core.encoders import ClipModel
+    from magpie.core.engine import Engine
+    from magpie.core.library import Library
 
 from magpie.cli.output import emit, print_results, stderr_progress, usage_error
 
 
-def library_for(args: argparse.Namespace) -> Any:
+def library_for(args: argparse.Namespace) -> Library:
     from magpie.core.library import Library
 
     return Library(args.library)
 
 
-def _device(args: argparse.Namespace, library: Any) -> str:
+def _device(args: argparse.Namespace, library: Library) -> str:
     return args.device or library.load_settings().device
 
 
-def _clip_model(args: argparse.Namespace) -> Any:
+def _clip_model(args: argparse.Namespace) -> ClipModel:
     from magpie.core.encoders import ClipModel
     from magpie.core.pack_store import resolve_model
 
@@ -32,7 +37,7 @@ def _clip_model(args: argparse.Namespace) -> Any:
 # --- commands ---------------------------------------------------------------------------------
 
 
-def open_engine(args: argparse.Namespace, writer: bool = False) -> Any:
+def open_engine(args: argparse.Namespace, writer: bool = False) -> Engine:
     from magpie.core.engine import Engine
 
     return Engine(args.library, args.model, args.device, writer=writer)
@@ -117,20 +122,20 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     def text() -> str:
         lines = [
-            f"{status['images']} photos indexed, {status['pending']} waiting",
-            f"model: {status['model'] or 'none installed'}   device: {status['device'] or '-'}",
-            "folders:" if status["folders"] else "folders: none (magpie index FOLDER)",
+            f"{status.images} photos indexed, {status.pending} waiting",
+            f"model: {status.model or 'none installed'}   device: {status.device or '-'}",
+            "folders:" if status.folders else "folders: none (magpie index FOLDER)",
         ]
-        for f in status["folders"]:
-            state = "" if f["online"] else "  (offline)"
-            lines.append(f"  {f['path']}  {f['images']} photos, {f['watch']} watching{state}")
-        lines += [f"note: {notice}" for notice in status.get("notices", [])]
-        if status["failed"]:
-            lines.append(f"{len(status['failed'])} files could not be read:")
-            lines += [f"  {f['path']}: {f['error']}" for f in status["failed"]]
+        for f in status.folders:
+            state = "" if f.online else "  (offline)"
+            lines.append(f"  {f.path}  {f.images} photos, {f.watch} watching{state}")
+        lines += [f"note: {notice}" for notice in status.notices]
+        if status.failed:
+            lines.append(f"{len(status.failed)} files could not be read:")
+            lines += [f"  {f.path}: {f.error}" for f in status.failed]
         return "\n".join(lines)
 
-    emit(args, status, text)
+    emit(args, status.to_json(), text)
     return 0
 
 

@@ -184,6 +184,8 @@ def _models_switch(args: argparse.Namespace) -> int:
 def _models_int8(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
+    from magpie.core import int8
+
     library = library_for(args)
     settings = library.load_settings()
     if args.off:
@@ -193,12 +195,12 @@ def _models_int8(args: argparse.Namespace) -> int:
         return 0
     with open_engine(args, writer=True) as engine:
         check = engine.check_int8(args.sample)
-    settings.int8_images = check.passed
+    settings.int8_images = int8.allowed(check, wanted=True)
     library.save_settings(settings)
     document = {**asdict(check), "enabled": check.passed}
 
     def text() -> str:
-        verdict = "enabled" if check.passed else "not enabled (needs cosine >= 0.98 and 1.4x)"
+        verdict = "enabled" if check.passed else f"not enabled (needs {int8.REQUIREMENT})"
         return (
             f"int8 image tower on {check.photos} of your photos: "
             f"cosine min {check.cosine_min:.4f}, {check.speedup:.2f}x faster: {verdict}"

@@ -8,9 +8,12 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from magpie.core.engine import SearchResult
+    from magpie.core.indexer import Progress
 
 
 class ProgressBar:
@@ -62,20 +65,10 @@ def setup_logging(args: argparse.Namespace, library_root: Path | None) -> None:
     logger.addHandler(console)
     logger.propagate = False
     if library_root is not None:
-        try:
-            (library_root / "logs").mkdir(parents=True, exist_ok=True)
-            file_handler = RotatingFileHandler(
-                library_root / "logs" / "magpie.log",
-                maxBytes=2_000_000,
-                backupCount=3,
-                encoding="utf-8",
-            )
-        except OSError:
-            return  # a read-only library still answers queries
-        file_handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        )
-        logger.addHandler(file_handler)
+        from magpie.core.library import Library
+        from magpie.core.logs import log_to_library
+
+        log_to_library(Library(library_root))
 
 
 def emit(args: argparse.Namespace, document: dict[str, Any], text: Callable[[], str]) -> None:
@@ -92,10 +85,10 @@ def usage_error(message: str) -> int:
     return 2
 
 
-def stderr_progress(args: argparse.Namespace) -> Callable[[Any], None]:
+def stderr_progress(args: argparse.Namespace) -> Callable[[Progress], None]:
     bar = ProgressBar(sys.stderr, "indexing")
 
-    def report(p: Any) -> None:
+    def report(p: Progress) -> None:
         eta = f", {p.eta_s:.0f} s left" if p.eta_s is not None else ""
         detail = f"{p.done}/{p.total} at {p.rate:.1f}/s{eta}"
         if getattr(p, "unit", "photos") == "seconds":
@@ -109,7 +102,7 @@ def stderr_progress(args: argparse.Namespace) -> Callable[[Any], None]:
     return report
 
 
-def print_results(args: argparse.Namespace, results: list[Any]) -> None:
+def print_results(args: argparse.Namespace, results: list[SearchResult]) -> None:
     """Matches first (`match`: true), then the less likely ones (contract: DESIGN.md)."""
     matches = sum(1 for r in results if r.match)
     document = {

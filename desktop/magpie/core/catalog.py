@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ import numpy as np
 from magpie.core import lexical
 from magpie.core.errors import LibraryFullError, MagpieError
 from magpie.core.imaging import PhotoInfo
+from magpie.core.records import Counts, PhotoDetails
 
 log = logging.getLogger("magpie.catalog")
 
@@ -147,6 +148,8 @@ _PENDING = (
     "WHERE f.state != 'failed' AND (e.file_id IS NULL OR e.source_size != f.size "
     "OR e.source_mtime_ns != f.mtime_ns) AND f.id NOT IN (SELECT file_id FROM excluded_files)"
 )
+_VIDEO_DETAILS = ("duration", "codec", "fps")  # PhotoDetails fields from the videos table
+
 # a photo counts as indexed (status, folder totals, the browsed grid) only while its vector is
 # of the file as it is now: one rule, so those counts agree after a file changes or goes bad
 _CURRENT = (
@@ -228,18 +231,29 @@ class Embedded:
 
 
 class Catalog:
-    """Thread-safe access to the catalog database (one connection behind a lock)."""
+    """Thread-safe access to the catalog database (one connection behind a lock).
+
+    A reader (readonly=True: a search beside the app, a read-only window) gets a read-only
+    connection and never repairs anything: moving a damaged catalog aside is left to the one
+    process that holds the library's writer lock.
+    """
 
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = path
+        self.readonly = readonly
         self._lock = threading.RLock()
         self.recovered_from: Path | None = None  # set when a damaged catalog was replaced
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            if readonly and not path.exists():
+                Catalog._connect(path, readonly=False).close()  # a new library: create it
             self._db = self._connect(path, readonly)
         except sqlite3.DatabaseError as exc:
             if readonly:
-                raise MagpieError(f"{path}: the catalog database is damaged ({exc})") from None
+                raise MagpieError(
+                    f"{path}: the catalog database is damaged ({exc}); the Magpie that "
+                    "updates this library (the app or `magpie index`) repairs it when it starts"
+                ) from None
             log.warning(
                 "%s: the catalog is damaged (%s); rebuilding it from what is intact", path, exc
             )
@@ -247,12 +261,16 @@ class Catalog:
 
     @staticmethod
     def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
-        db = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+        target = f"{path.resolve().as_uri()}?mode=ro" if readonly else str(path)
+        db = sqlite3.connect(
+            target, uri=readonly, check_same_thread=False, timeout=30, isolation_level=None
+        )
         try:
             # 16 KiB pages hold fifteen 1 KiB vectors each: ~1.1 KiB per photo on disk, where
             # the default 4 KiB pages fit three (1.4 KiB). Only a new database takes it.
-            db.execute("PRAGMA page_size=16384")
-            db.execute("PRAGMA journal_mode=WAL")
+            if not readonly:
+                db.execute("PRAGMA page_size=16384")
+                db.execute("PRAGMA journal_mode=WAL")
             # FULL: each committed batch survives a power cut, not only a crash (one fsync
             # per batch of photos, nothing next to the encoder's cost)
             db.execute("PRAGMA synchronous=FULL")
@@ -795,28 +813,14 @@ class Catalog:
         )
         return [(r[0], decode_path(r[1]), r[2]) for r in rows]
 
-    def details(self, file_id: int) -> dict[str, object] | None:
+    def details(self, file_id: int) -> PhotoDetails | None:
         """Everything the preview shows about one photo."""
-        keys = (
-            "path",
-            "size",
-            "mtime_ns",
-            "width",
-            "height",
-            "taken_at",
-            "camera",
-            "gps_lat",
-            "gps_lon",
-            "state",
-            "error",
-        )
+        keys = [f.name for f in fields(PhotoDetails) if f.name not in _VIDEO_DETAILS]
         rows = self._query(f"SELECT {', '.join(keys)} FROM files WHERE id = ?", (file_id,))
         if not rows:
             return None
-        values = dict(zip(keys, rows[0], strict=True))
-        values["path"] = decode_path(rows[0][0])
-        values.update(self.video_details(file_id) or {})
-        return values
+        video = self.video_details(file_id) or {}
+        return PhotoDetails(decode_path(rows[0][0]), *rows[0][1:], **video)  # type: ignore[arg-type]
 
     def ids_matching(
         self, folder: str | Path | None, date_from: float | None, date_to: float | None
@@ -850,17 +854,13 @@ class Catalog:
 
     # --- status -----------------------------------------------------------------------------
 
-    def counts(self, model: str) -> dict[str, int]:
+    def counts(self, model: str) -> Counts:
         indexed = self._query(f"SELECT count(*) FROM files f {_CURRENT}", (model,))[0][0]
         total = self._query("SELECT count(*) FROM files")[0][0]
         failed = self._query("SELECT count(*) FROM files WHERE state = 'failed'")[0][0]
-        return {
-            "images": indexed,
-            "files": total,
-            "failed": failed,
-            # counted in SQL: status is asked often, and building the list costs a row each
-            "pending": self._query(f"SELECT count(*) {_PENDING}", (model,))[0][0],
-        }
+        # pending is counted in SQL: status is asked often, and a list costs a row each
+        pending = self._query(f"SELECT count(*) {_PENDING}", (model,))[0][0]
+        return Counts(images=indexed, files=total, failed=failed, pending=pending)
 
     def folder_counts(self, model: str) -> dict[int, int]:
         rows = self._query(

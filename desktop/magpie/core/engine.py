@@ -27,14 +27,16 @@ from magpie.core.encoders import ClipModel
 from magpie.core.errors import MagpieError, ModelNotFoundError
 from magpie.core.exclusions import ExclusionStore, SizeLimits, resolve_exclusion
 from magpie.core.indexer import IndexControl, Indexer, Progress, ThumbnailCache
+from magpie.core.int8 import Int8Check
 from magpie.core.library import Library
 from magpie.core.pack_store import resolve_model
+from magpie.core.records import Counts, FailedFile, FolderStatus, Status
 from magpie.core.scanner import ScanReport, scan
 from magpie.core.search import BackgroundSampler, Search, SearchRequest, SearchResult
 from magpie.core.vectorindex import VectorIndex
 from magpie.core.video import is_video
 from magpie.core.video_indexer import VideoIndexer
-from magpie.core.watcher import WATCH_MODES, FolderWatcher, WatchedRoot
+from magpie.core.watcher import WATCH_MODES, ChangedFolders, FolderWatcher, WatchedRoot
 
 log = logging.getLogger("magpie.engine")
 
@@ -92,10 +94,11 @@ class Engine:
         self._state_lock = threading.RLock()
         self._writer_lock: Any = None
         self.initial_update: UpdateReport | None = None  # watch()'s catch-up run
-        self.catalog = Catalog(self.library.root / "catalog.sqlite")
-        self.thumbnails = ThumbnailCache(self.library.root / "thumbnails")
+        self.thumbnails = ThumbnailCache(self.library.thumbnails_dir)
         if writer:
             self.acquire_writer()
+        else:  # a reader: a read-only connection, and no repairs (the writer makes them)
+            self.catalog = Catalog(self.library.catalog_file, readonly=True)
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -104,7 +107,7 @@ class Engine:
 
         if self._writer_lock is not None:
             return
-        lock = FileLock(str(self.library.root / "writer.lock"))
+        lock = FileLock(str(self.library.writer_lock_file))
         try:
             lock.acquire(timeout=0)
         except Timeout:
@@ -113,6 +116,11 @@ class Engine:
                 "searching works meanwhile, changes must wait until it stops"
             ) from None
         self._writer_lock = lock
+        # only now, holding the lock, may the catalog be created, migrated or repaired
+        reader: Catalog | None = getattr(self, "catalog", None)
+        if reader is not None:
+            reader.close()
+        self.catalog = Catalog(self.library.catalog_file)
 
     @property
     def is_writer(self) -> bool:
@@ -170,7 +178,7 @@ class Engine:
             self._save_index()
 
     def _index_path(self) -> Path:
-        return self.library.root / "index" / f"{_safe_name(self.model_name)}.faiss"
+        return self.library.index_dir / f"{_safe_name(self.model_name)}.faiss"
 
     @property
     def index(self) -> VectorIndex:
@@ -498,10 +506,14 @@ class Engine:
         results = [SearchResult(path, 0.0, file_id, print_) for file_id, path, print_ in rows]
         return pairs.group(results, self.catalog.siblings, map_companions=False)
 
-    def check_int8(self, sample: int = 32) -> Any:
-        """Make and check the int8 image tower on `sample` of the library's photos."""
+    def check_int8(self, sample: int = 32) -> Int8Check:
+        """Make and check the int8 image tower on `sample` of the library's photos.
+
+        It writes the int8 graph and the verdict into the pack: only the writer does that.
+        """
         from magpie.core.quantize import prepare_int8
 
+        self.acquire_writer()
         rows = self.catalog._query(
             "SELECT path FROM files WHERE state = 'indexed' ORDER BY random() LIMIT ?", (sample,)
         )
@@ -510,31 +522,26 @@ class Engine:
 
     # --- status -----------------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> Status:
         try:
             model, device = self.model_name, self.clip.device
         except ModelNotFoundError:
             model, device = None, None
-        counts = self.catalog.counts(model or "") if model else {"images": 0, "pending": 0}
+        counts = self.catalog.counts(model) if model else Counts()
         per_folder = self.catalog.folder_counts(model) if model else {}
-        return {
-            "images": counts["images"],
-            "pending": counts["pending"],
-            "folders": [
-                {
-                    "path": f.path,
-                    "images": per_folder.get(f.id, 0),
-                    "online": f.online,
-                    "watch": f.watch_mode,
-                }
+        return Status(
+            images=counts.images,
+            pending=counts.pending,
+            folders=[
+                FolderStatus(f.path, per_folder.get(f.id, 0), f.online, f.watch_mode)
                 for f in self.catalog.folders()
             ],
-            "model": model,
-            "device": device,
-            "device_note": runtime.cuda_note(),
-            "failed": [{"path": p, "error": e} for p, e in self.catalog.failures()],
-            "notices": self.notices(),
-        }
+            model=model,
+            device=device,
+            device_note=runtime.cuda_note(),
+            failed=[FailedFile(p, e) for p, e in self.catalog.failures()],
+            notices=self.notices(),
+        )
 
     def notices(self) -> list[str]:
         """Things the user should be told once (a damaged catalog was rebuilt...)."""
@@ -548,6 +555,29 @@ class Engine:
         return found
 
     # --- watching ---------------------------------------------------------------------------
+
+    def watched_roots(self) -> list[WatchedRoot]:
+        """The folders to watch: those that are there now (an unplugged one is not)."""
+        return [
+            WatchedRoot(f.path, f.watch_mode)
+            for f in self.catalog.folders()
+            if os.path.isdir(f.path)
+        ]
+
+    def update_changed(
+        self,
+        dirs: list[str],
+        watcher: FolderWatcher | None,
+        settle_s: float,
+        progress: Callable[[Progress], None] | None = None,
+        control: IndexControl | None = None,
+    ) -> UpdateReport:
+        """One watch step: update under the changed folders; files still being written are
+        looked at again later (the watcher is poked)."""
+        report = self.update(progress, control, only_under=dirs, settle_s=settle_s)
+        if report.deferred and watcher is not None:
+            watcher.poke(set(dirs))
+        return report
 
     def watch(
         self,
@@ -564,20 +594,8 @@ class Engine:
         which folders are polled because native watching could not start).
         """
         self.acquire_writer()
-        roots = [
-            WatchedRoot(f.path, f.watch_mode)
-            for f in self.catalog.folders()
-            if os.path.isdir(f.path)
-        ]
-        work = threading.Condition()
-        dirty: set[str] = set()
-
-        def changed(dirs: set[str]) -> None:
-            with work:
-                dirty.update(dirs)
-                work.notify_all()
-
-        watcher = FolderWatcher(roots, changed, quiet_s, polling_interval_s)
+        changed = ChangedFolders()
+        watcher = FolderWatcher(self.watched_roots(), changed.add, quiet_s, polling_interval_s)
         watcher.start()
         self.last_watcher = watcher
         # catch up only now that the observers run: nothing changed in between is missed
@@ -586,15 +604,11 @@ class Engine:
             on_ready(watcher)
         try:
             while not stop.is_set():
-                with work:
-                    work.wait_for(lambda: bool(dirty) or stop.is_set(), timeout=0.5)
-                    batch = set(dirty)
-                    dirty.clear()
+                changed.wait(stop, timeout=0.5)
+                batch = changed.take()
                 if not batch or stop.is_set():
                     continue
-                report = self.update(only_under=sorted(batch), settle_s=quiet_s)
-                if report.deferred:
-                    watcher.poke(batch)  # files still being written: look again
+                report = self.update_changed(batch, watcher, quiet_s)
                 if on_update is not None:
                     on_update(report)
         finally:

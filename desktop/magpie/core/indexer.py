@@ -73,8 +73,12 @@ class IndexControl:
         self._running.set()
 
     def cancel(self) -> None:
+        """Stop the run at its next batch; a pause stays (it is the user's, not the run's)."""
         self.cancelled.set()
-        self._running.set()
+
+    def reset_cancel(self) -> None:
+        """The cancel was for a run now over: the next run goes ahead."""
+        self.cancelled.clear()
 
     @property
     def paused(self) -> bool:
@@ -83,7 +87,8 @@ class IndexControl:
     def wait_if_paused(self) -> bool:
         """Block while paused; True if the run should go on."""
         while not self._running.wait(0.2):
-            pass
+            if self.cancelled.is_set():
+                return False
         return not self.cancelled.is_set()
 
 

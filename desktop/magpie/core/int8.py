@@ -13,6 +13,10 @@ from magpie.core.packs import ModelPack
 
 INT8_FILE = "model.int8.onnx"
 CHECK_FILE = "int8_check.json"
+# the int8 tower is used only if, on the user's own photos, it is this close and this fast
+MIN_COSINE = 0.98
+MIN_SPEEDUP = 1.4
+REQUIREMENT = f"cosine >= {MIN_COSINE} and {MIN_SPEEDUP}x faster"
 
 
 @dataclass(frozen=True)
@@ -39,3 +43,8 @@ def load_check(pack: ModelPack) -> Int8Check | None:
 def int8_ready(pack: ModelPack) -> bool:
     check = load_check(pack)
     return check is not None and check.passed and int8_model(pack).is_file()
+
+
+def allowed(check: Int8Check | None, wanted: bool) -> bool:
+    """The int8 setting to store: on only if wanted and a passing check exists."""
+    return wanted and check is not None and check.passed

@@ -118,6 +118,30 @@ class Library:
     def logs_dir(self) -> Path:
         return self.root / "logs"
 
+    @property
+    def log_file(self) -> Path:
+        return self.logs_dir / "magpie.log"
+
+    @property
+    def catalog_file(self) -> Path:
+        return self.root / "catalog.sqlite"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.root / "index"
+
+    @property
+    def thumbnails_dir(self) -> Path:
+        return self.root / "thumbnails"
+
+    @property
+    def writer_lock_file(self) -> Path:
+        return self.root / "writer.lock"
+
+    @property
+    def gui_settings_file(self) -> Path:
+        return self.root / "gui.ini"
+
     def ensure(self) -> Library:
         try:
             self.root.mkdir(parents=True, exist_ok=True)

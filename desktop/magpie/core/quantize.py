@@ -21,13 +21,10 @@ import numpy as np
 from magpie.core import imaging
 from magpie.core.encoders import ImageEncoder
 from magpie.core.errors import DecodeError, MagpieError
-from magpie.core.int8 import CHECK_FILE, Int8Check, int8_model
+from magpie.core.int8 import CHECK_FILE, MIN_COSINE, MIN_SPEEDUP, Int8Check, int8_model
 from magpie.core.packs import ModelPack
 
 log = logging.getLogger("magpie.quantize")
-
-MIN_COSINE = 0.98
-MIN_SPEEDUP = 1.4
 
 
 def _best_seconds(encoder: object, tensors: np.ndarray) -> float:

@@ -143,8 +143,8 @@ class ModelSwitch:
 
     def status(self) -> SwitchStatus:
         counts = self.engine.catalog.counts(self.name)
-        done = counts["images"]
-        total = done + counts["pending"]
+        done = counts.images
+        total = done + counts.pending
         current = self.engine.model_name if self.state != "switched" else self.name
         return SwitchStatus(self.state, current, self.name, done, total, self.error)
 

@@ -192,3 +192,33 @@ def _now() -> float:
     import time
 
     return time.monotonic()
+
+
+class ChangedFolders:
+    """Folders reported changed, coalesced until the next update takes them (any thread).
+
+    The one watch rule shared by `magpie watch` (Engine.watch) and the app's host: changes
+    pile up while an update runs, and the next update takes them all at once.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._dirs: set[str] = set()
+
+    def add(self, dirs: set[str]) -> bool:
+        """True if nothing was waiting before (the caller schedules one update)."""
+        with self._cond:
+            first = not self._dirs
+            self._dirs |= dirs
+            self._cond.notify_all()
+            return first
+
+    def take(self) -> list[str]:
+        with self._cond:
+            dirs = sorted(self._dirs)
+            self._dirs.clear()
+            return dirs
+
+    def wait(self, stop: threading.Event, timeout: float) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: bool(self._dirs) or stop.is_set(), timeout=timeout)

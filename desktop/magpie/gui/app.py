@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import sys
-from logging.handlers import RotatingFileHandler
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from magpie.core.library import Library
+from magpie.core.logs import log_to_library
 from magpie.gui.host import EngineHost
 from magpie.gui.main_window import MainWindow
 from magpie.gui.single_instance import SingleInstance
 from magpie.gui.theme import app_icon, stylesheet
-
-
-def _log_to_library(library: Library) -> None:
-    """The app has no terminal: its log goes to <library>/logs/magpie.log."""
-    logger = logging.getLogger("magpie")
-    if any(isinstance(h, RotatingFileHandler) for h in logger.handlers):
-        return
-    try:
-        (library.root / "logs").mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(
-            library.root / "logs" / "magpie.log",
-            maxBytes=2_000_000,
-            backupCount=3,
-            encoding="utf-8",
-        )
-    except OSError:
-        return
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
 
 
 def create_window(
@@ -41,7 +20,7 @@ def create_window(
 ) -> MainWindow:
     """The main window with its engine host started (used by run_app and the tests)."""
     lib = Library(library).ensure()
-    _log_to_library(lib)
+    log_to_library(lib)  # the app has no terminal: its log goes to the library
     host = EngineHost(lib.root, model, device)
     window = MainWindow(host, lib)
     host.start()
@@ -77,6 +56,7 @@ def run_app(
         QTimer.singleShot(int(quit_after * 1000), window.close)
     code = app.exec()
     instance.close()
+    # background work ends here, in one place, before any Qt object it reports to goes away
     window.host.shutdown()
-    window.thumbnails.wait()
+    window.thumbnails.shutdown()
     return code

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from magpie.gui.host import EngineHost
+from magpie.gui.tasks import Failure
 
 RESULTS = 12
 ICON = 96
@@ -34,12 +35,6 @@ STATES = {
     "cancelled": "switch cancelled: still using {current}",
     "failed": "switching failed: {error}",
 }
-
-
-class _Relay(QObject):
-    """Carries a worker's comparison (paths, scores and thumbnails as QImage) to the GUI."""
-
-    compared = Signal(str, list, list)  # query, current rows, candidate rows
 
 
 def _rows(results: list[Any], thumbnails: Any) -> list[tuple[str, float, QImage]]:
@@ -64,8 +59,6 @@ class CompareDialog(QDialog):
     def __init__(self, host: EngineHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.host = host
-        self.relay = _Relay()
-        self.relay.compared.connect(self._show)
         self.setWindowTitle("Compare models on my photos")
         self.state = QLabel("starting…")
         self.state.setWordWrap(True)
@@ -118,21 +111,18 @@ class CompareDialog(QDialog):
     def compare(self) -> None:
         """Both models answer the query in the background; the grid fills when they are done."""
         text = self.query.text().strip()
-        switch, engine = self.host.switch, self.host.engine
-        if not text or switch is None or engine is None:
+        if not text or self.host.switch is None:
             return
 
-        def job() -> None:
-            try:
-                (row,) = switch.compare([text], RESULTS)
-            except Exception as exc:  # shown, never raised into Qt
-                self.relay.compared.emit(text, [("", 0.0, QImage())], [(str(exc), 0.0, QImage())])
-                return
-            self.relay.compared.emit(
-                text, _rows(row.current, engine.thumbnails), _rows(row.candidate, engine.thumbnails)
-            )
+        def rows(row: Any, thumbnails: Any) -> tuple[list, list]:  # query lane
+            return _rows(row.current, thumbnails), _rows(row.candidate, thumbnails)
 
-        self.host.run_in_background(job)
+        def failed(failure: Failure) -> None:  # shown in the lists, never raised into Qt
+            self._show(text, [("", 0.0, QImage())], [(failure.message, 0.0, QImage())])
+
+        self.host.compare_models(
+            text, RESULTS, rows, lambda both: self._show(text, *both), failed=failed
+        )
 
     def _show(self, text: str, current: list, candidate: list) -> None:
         if text != self.query.text().strip():

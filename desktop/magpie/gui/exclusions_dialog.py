@@ -150,8 +150,7 @@ class ExclusionsDialog(QDialog):
         """Apply `change` to the engine on a worker, then list again; None: only list."""
         relay, host = self.relay, self.host
 
-        def work() -> None:
-            engine = getattr(host, "engine", None)
+        def work(engine: Any) -> None:
             if engine is None:
                 relay.failed.emit("The library is not open yet.")
                 return
@@ -177,7 +176,7 @@ class ExclusionsDialog(QDialog):
                 relay.done.emit(said or done_text or "")
 
         self._set_busy(True)
-        self.host.run_in_background(work)
+        host.run_with_engine(work)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy

@@ -1,30 +1,36 @@
 """EngineHost: runs the library engine off the GUI thread and reports through Qt signals.
 
-Two lanes, as in Picard: a writer thread for slow work (opening the model, scanning,
-indexing, watching) and a one-thread pool for user queries, so a search never waits behind
-indexing. A new query makes older ones stale: they are skipped at start, and their results
-dropped if they finish late. Workers emit plain data; widgets are never touched here.
+One owner per thread. The writer lane owns the engine: only it opens, replaces and closes it,
+and only it writes (scanning, indexing, watching, the int8 check). Queries run on their own
+lane, as in Picard, so a search never waits behind indexing; they borrow the engine from
+the writer, which waits until no query holds it before closing or replacing it. Widgets never
+see the engine: they call the host, and results come back on the GUI thread through
+magpie.gui.tasks. A new query makes older ones stale: skipped at start, dropped if late.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal, SignalInstance
 
 from magpie.core.engine import Engine, LibraryBusyError, SearchResult
 from magpie.core.errors import MagpieError, ModelNotFoundError
 from magpie.core.indexer import IndexControl, Progress
-from magpie.core.watcher import FolderWatcher, WatchedRoot
+from magpie.core.int8 import Int8Check
+from magpie.core.records import PhotoDetails
+from magpie.core.watcher import ChangedFolders, FolderWatcher
+from magpie.gui.tasks import Failure, Tasks
 
 log = logging.getLogger("magpie.gui.host")
+T = TypeVar("T")
 
 STATUS_EVERY_S = 0.5  # counts while indexing: often enough to follow...
 STATUS_SHARE = 10  # ...but at most a tenth of the indexer's time (big catalogs)
@@ -59,20 +65,43 @@ class Page:
     seconds: float = 0.0
 
 
-class _Task(QRunnable):
-    def __init__(self, fn: Callable[[], None]) -> None:
-        super().__init__()
-        self.fn = fn
+class _EngineSlot:
+    """The engine as lent to the query lane; taken back only when no query holds it."""
 
-    def run(self) -> None:
-        self.fn()
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._engine: Engine | None = None
+        self._lent = 0
+
+    @contextmanager
+    def borrow(self) -> Iterator[Engine | None]:
+        with self._cond:
+            engine = self._engine
+            self._lent += engine is not None
+        try:
+            yield engine
+        finally:
+            if engine is not None:
+                with self._cond:
+                    self._lent -= 1
+                    self._cond.notify_all()
+
+    def publish(self, engine: Engine) -> None:
+        with self._cond:
+            self._engine = engine
+
+    def take(self) -> None:
+        """Lend no more, and wait until the queries running with it are done (writer lane)."""
+        with self._cond:
+            self._engine = None
+            self._cond.wait_for(lambda: self._lent == 0)
 
 
 class EngineHost(QObject):
-    opened = Signal(dict)  # engine status, once the model and index are ready
+    opened = Signal(object)  # Status, once the model and index are ready
     modelMissing = Signal()
     readOnly = Signal(str)  # another process writes this library: why
-    statusChanged = Signal(dict)  # folders, counts, failures after any change
+    statusChanged = Signal(object)  # Status: folders, counts, failures after any change
     progress = Signal(object)  # magpie.core.indexer.Progress
     indexingChanged = Signal(str)  # "indexing" | "paused" | "idle"
     pageReady = Signal(object)  # Page
@@ -90,72 +119,75 @@ class EngineHost(QObject):
         self.library_arg = library
         self.model_arg = model
         self.device_arg = device
-        self.engine: Engine | None = None
         self.writer = False
+        self.ready = False  # a model and its index are loaded (GUI thread's view)
+        # never replaced: a pause is the user's and outlives runs, cancels and reopenings
         self.control = IndexControl()
-        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._writer_loop, name="magpie-writer", daemon=True)
-        self._queries = QThreadPool()
-        self._queries.setMaxThreadCount(1)
+        self.tasks = Tasks({"writer": 1, "query": 1, "io": 2})
+        self._engine: Engine | None = None  # the writer lane's; queries borrow it from _slot
+        self._slot = _EngineSlot()
         self._latest = 0
         self._watcher: FolderWatcher | None = None
-        self._dirty: set[str] = set()
-        self._dirty_lock = threading.Lock()
-        self._closed = False
+        self._changed = ChangedFolders()
         self.switch: Any = None  # a ModelSwitch in progress (magpie.core.switching)
+        self.opened.connect(lambda _status: setattr(self, "ready", True))
+
+    def _post(self, signal: SignalInstance, *args: object) -> None:
+        """From a lane: emit on the GUI thread (nothing once shut down)."""
+        self.tasks.post(lambda values: signal.emit(*values), args)
+
+    def _writer_job(self, job: Callable[[], None]) -> None:
+        self.tasks.run("writer", job, failed=self._failed)
+
+    def _failed(self, failure: Failure) -> None:
+        self.error.emit(failure.message)
 
     # --- writer lane ------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._thread.start()
-        self._jobs.put(self._open)
-
-    def _writer_loop(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            try:
-                job()
-            except MagpieError as exc:
-                self.error.emit(str(exc))
-            except Exception as exc:
-                log.exception("background task failed")
-                self.error.emit(f"Something went wrong: {type(exc).__name__}: {exc}")
+        self._writer_job(self._open)
 
     def _open(self) -> None:
-        if self.switch is not None:  # reopening ends a switch in progress; its vectors stay
-            self.switch.cancel()
-            self.switch.wait(30)
-            self.switch = None
-        if self.engine is not None:
-            self._stop_watching()
-            self.engine.close()
-            self.engine = None
+        self._close_engine()
         engine = Engine(self.library_arg, self.model_arg, self.device_arg)
-        self.engine = engine
+        self._engine = engine
         try:
             engine.acquire_writer()
             self.writer = True
         except LibraryBusyError as exc:
             self.writer = False
-            self.readOnly.emit(str(exc))
+            self._post(self.readOnly, str(exc))
         try:
             clip = engine.clip
         except ModelNotFoundError:
-            self.modelMissing.emit()
-            self.statusChanged.emit(engine.status())
+            self._slot.publish(engine)
+            self._post(self.modelMissing)
+            self._post(self.statusChanged, engine.status())
             return
         # the text tower and the index now, not on the first keystroke; the image tower loads
         # only when a photo needs encoding (or an image query comes), and is released when idle
         clip.text  # noqa: B018
         engine.index  # noqa: B018
+        self._slot.publish(engine)
         status = engine.status()
-        self.opened.emit(status)
-        self.statusChanged.emit(status)
+        self._post(self.opened, status)
+        self._post(self.statusChanged, status)
         if self.writer:
             self._start_watching()  # first, so nothing that changes during the update is missed
             self._update()
+
+    def _close_engine(self) -> None:
+        """Writer lane: end a model switch (its vectors stay), stop watching, take the engine
+        back from the queries, close it."""
+        if self.switch is not None:
+            self.switch.cancel()
+            self.switch.wait(30)
+            self.switch = None
+        self._stop_watching()
+        self._slot.take()
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
 
     def reopen(self, model: str | None = None, device: str | None = None) -> None:
         """Open again (a model was installed or chosen, or the device changed)."""
@@ -163,46 +195,49 @@ class EngineHost(QObject):
             self.model_arg = model
         if device is not None:
             self.device_arg = device
-        self._jobs.put(self._open)
+        self.ready = False
+        self._writer_job(self._open)
 
     def switch_model(self, name: str, auto_switch: bool = True) -> None:
         """Index with `name` in the background; searches keep the current model meanwhile."""
         from magpie.core.switching import ModelSwitch
 
-        def changed(status: Any) -> None:
-            self.switchChanged.emit(status)
-            if status.state == "switched" and self.engine is not None:
-                self.statusChanged.emit(self.engine.status())
-                self._jobs.put(self._update)  # photos the new model has not embedded yet
+        def changed(status: Any) -> None:  # the switch's thread
+            self._post(self.switchChanged, status)
+            if status.state == "switched":
+                self._writer_job(self._after_switch)
 
         def job() -> None:
-            if self.engine is None or not self.writer:
-                raise MagpieError("the library is not open for writing: cannot switch models")
+            engine = self._writable()
             if self.switch is not None:
                 self.switch.cancel()
-            self.switch = ModelSwitch(self.engine, name, auto_switch, changed).start()
+            self.switch = ModelSwitch(engine, name, auto_switch, changed).start()
 
-        self._jobs.put(job)
+        self._writer_job(job)
+
+    def _after_switch(self) -> None:
+        if self._engine is not None:
+            self._post(self.statusChanged, self._engine.status())
+            self._update()  # photos the new model has not embedded yet
 
     def _update(self, only_under: list[str] | None = None, settle_s: float = 0.0) -> None:
-        engine = self.engine
+        engine = self._engine
         if engine is None or not self.writer:
             return
-        self.indexingChanged.emit("paused" if self.control.paused else "indexing")
+        self._post(self.indexingChanged, "paused" if self.control.paused else "indexing")
+        progress = self._progress_after_counts(engine)
         try:
-            report = engine.update(
-                progress=self._progress_after_counts(engine),
-                control=self.control,
-                only_under=only_under,
-                settle_s=settle_s,
-            )
+            if only_under is None:
+                engine.update(progress, self.control)
+            else:
+                engine.update_changed(only_under, self._watcher, settle_s, progress, self.control)
+            # the counts first: "idle" makes the window query again, and its grid must not
+            # show photos the folder panel does not count yet
+            self._post(self.statusChanged, engine.status())
         finally:
-            self.indexingChanged.emit("idle")
-        if self.control.cancelled.is_set():
-            self.control = IndexControl()
-        if report.deferred and self._watcher is not None:
-            self._watcher.poke(set(only_under or []))
-        self.statusChanged.emit(engine.status())
+            self._post(self.indexingChanged, "idle")
+        if self.control.cancelled.is_set() and not self.tasks.closed:
+            self.control.reset_cancel()  # that cancel was for this run
 
     def _progress_after_counts(self, engine: Engine) -> Callable[[Progress], None]:
         """Fresh counts go out before a progress report (at most twice a second, at most a
@@ -218,44 +253,65 @@ class EngineHost(QObject):
                 took = time.monotonic() - now
                 # on a big catalog the counts cost more: keep them under a tenth of the time
                 due = now + max(STATUS_EVERY_S, STATUS_SHARE * took)
-                self.statusChanged.emit(status)
-            self.progress.emit(progress)
+                self._post(self.statusChanged, status)
+            self._post(self.progress, progress)
 
         return report
 
+    def _writable(self) -> Engine:
+        if self._engine is None:
+            raise MagpieError("the library is still opening; try again in a moment")
+        if not self.writer:
+            raise MagpieError(
+                "another Magpie is updating this library, so this window is read-only"
+            )
+        return self._engine
+
     def add_folder(self, path: str, watch_mode: str = "native") -> None:
         def job() -> None:
-            assert self.engine is not None
-            self.engine.add_folder(path, watch_mode)
-            self.statusChanged.emit(self.engine.status())
+            engine = self._writable()
+            engine.add_folder(path, watch_mode)
+            self._post(self.statusChanged, engine.status())
             self._restart_watching()
             self._update()
 
-        self._jobs.put(job)
+        self._writer_job(job)
 
     def remove_folder(self, path: str) -> None:
         def job() -> None:
-            assert self.engine is not None
-            if self.control.cancelled.is_set():  # the cancel was for a run now over
-                self.control = IndexControl()
-            self.engine.remove_folder(path)
-            self.statusChanged.emit(self.engine.status())
+            engine = self._writable()
+            self.control.reset_cancel()  # the cancel was for a run now over
+            engine.remove_folder(path)
+            self._post(self.statusChanged, engine.status())
             self._restart_watching()
 
         self.control.cancel()  # an index run over that folder stops at its next batch
-        self._jobs.put(job)
+        self._writer_job(job)
 
     def set_watch_mode(self, path: str, mode: str) -> None:
         def job() -> None:
-            assert self.engine is not None
-            self.engine.set_watch_mode(path, mode)
+            engine = self._writable()
+            engine.set_watch_mode(path, mode)
             self._restart_watching()
-            self.statusChanged.emit(self.engine.status())
+            self._post(self.statusChanged, engine.status())
 
-        self._jobs.put(job)
+        self._writer_job(job)
 
     def reindex(self) -> None:
-        self._jobs.put(self._update)
+        self._writer_job(self._update)
+
+    def check_int8(
+        self,
+        sample: int,
+        done: Callable[[Int8Check], None],
+        failed: Callable[[Failure], None],
+    ) -> None:
+        """Make and check the int8 tower: on the writer lane, as it writes into the pack."""
+        self.tasks.run("writer", lambda: self._writable().check_int8(sample), done, failed)
+
+    @property
+    def paused(self) -> bool:
+        return self.control.paused
 
     def pause(self) -> None:
         self.control.pause()
@@ -265,23 +321,19 @@ class EngineHost(QObject):
         self.control.resume()
         self.indexingChanged.emit("indexing")
 
-    # --- watching ---------------------------------------------------------------------------
+    # --- watching (writer lane) -------------------------------------------------------------
 
     def _start_watching(self) -> None:
-        engine = self.engine
-        if engine is None or not self.writer or self._closed:
+        engine = self._engine
+        if engine is None or not self.writer or self.tasks.closed:
             return
-        roots = [
-            WatchedRoot(f.path, f.watch_mode)
-            for f in engine.catalog.folders()
-            if Path(f.path).is_dir()
-        ]
+        roots = engine.watched_roots()
         if not roots:
             return
         self._watcher = FolderWatcher(roots, self._on_files_changed)
         self._watcher.start()
         for folder, reason in self._watcher.fallbacks.items():
-            self.watchFallback.emit(folder, reason)
+            self._post(self.watchFallback, folder, reason)
 
     def _stop_watching(self) -> None:
         if self._watcher is not None:
@@ -294,15 +346,11 @@ class EngineHost(QObject):
 
     def _on_files_changed(self, dirs: set[str]) -> None:
         """Watcher thread: coalesce into one pending update on the writer lane."""
-        with self._dirty_lock:
-            first = not self._dirty
-            self._dirty |= dirs
-        if first:
-            self._jobs.put(self._update_dirty)
+        if self._changed.add(dirs):
+            self._writer_job(self._update_changed)
 
-    def _update_dirty(self) -> None:
-        with self._dirty_lock:
-            dirs, self._dirty = sorted(self._dirty), set()
+    def _update_changed(self) -> None:
+        dirs = self._changed.take()
         if dirs:
             self._update(only_under=dirs, settle_s=1.0)
 
@@ -314,29 +362,23 @@ class EngineHost(QObject):
             self._latest += 1
         generation = self._latest
 
-        def task() -> None:
-            if generation != self._latest or self.engine is None:
-                return  # a newer query came first
-            try:
-                page = self._run_query(generation, query, offset, limit)
-            except MagpieError as exc:
-                self.error.emit(str(exc))
-                return
-            except Exception as exc:
-                log.exception("query failed")
-                self.error.emit(f"The search failed: {exc}")
-                return
-            if generation == self._latest:
+        def work() -> Page | None:
+            if generation != self._latest:
+                return None  # a newer query came first
+            with self._slot.borrow() as engine:
+                if engine is None:
+                    return None  # opening: the window asks again once opened
+                return self._run_query(engine, generation, query, offset, limit)
+
+        def done(page: Page | None) -> None:
+            if page is not None and page.generation == self._latest:
                 self.pageReady.emit(page)
 
-        self._queries.start(_Task(task))
+        self.tasks.run("query", work, done, self._failed)
         return generation
 
-    def _run_query(self, generation: int, query: Query, offset: int, limit: int) -> Page:
-        import time
-
-        engine = self.engine
-        assert engine is not None
+    @staticmethod
+    def _run_query(engine: Engine, generation: int, query: Query, offset: int, limit: int) -> Page:
         started = time.monotonic()
         settings = engine.library.load_settings()
         filters: dict[str, Any] = {
@@ -358,23 +400,71 @@ class EngineHost(QObject):
             results = engine.browse(offset, limit, query.folder)
         return Page(generation, results, offset, len(results) == limit, time.monotonic() - started)
 
+    def details(self, file_id: int, done: Callable[[PhotoDetails], None]) -> None:
+        """One photo's details from the catalog, for the preview (query lane)."""
+
+        def work() -> PhotoDetails | None:
+            with self._slot.borrow() as engine:
+                return engine.catalog.details(file_id) if engine is not None else None
+
+        def deliver(details: PhotoDetails | None) -> None:
+            if details:
+                done(details)
+
+        self.tasks.run("query", work, deliver, self._failed)
+
+    def compare_models(
+        self,
+        text: str,
+        k: int,
+        work: Callable[[Any, Any], T],
+        done: Callable[[T], None],
+        failed: Callable[[Failure], None] | None = None,
+    ) -> None:
+        """Both models' results for `text` while a switch runs (query lane, engine borrowed);
+        `work(comparison, thumbnails)` turns them into what the widget shows, off the GUI
+        thread; `done` gets that on the GUI thread. Nothing happens when no switch runs."""
+        switch = self.switch
+
+        def run() -> T | None:
+            with self._slot.borrow() as engine:
+                if engine is None or switch is None:
+                    return None
+                (row,) = switch.compare([text], k)
+                return work(row, engine.thumbnails)
+
+        def deliver(value: T | None) -> None:
+            if value is not None:
+                done(value)
+
+        self.tasks.run("query", run, deliver, failed or self._failed)
+
+    def run_with_engine(self, fn: Callable[[Engine | None], None]) -> None:
+        """fn(engine) off the GUI thread, the engine borrowed as queries borrow it (None while
+        the library opens): small edits that must not wait behind a long index run."""
+
+        def work() -> None:
+            with self._slot.borrow() as engine:
+                fn(engine)
+
+        self.tasks.run("io", work, failed=self._failed)
+
     def run_in_background(self, fn: Callable[[], None]) -> None:
-        """Small jobs for the widgets (reading details for the preview...)."""
-        self._queries.start(_Task(fn))
+        """Small jobs for the widgets that need no engine (decoding a preview, PNG-encoding)."""
+        self.tasks.run("io", fn, failed=self._failed)
 
-    # --- shutdown ---------------------------------------------------------------------------
+    # --- shutdown: the one place background work ends ----------------------------------------
 
-    def shutdown(self) -> None:
-        self._closed = True
+    def shutdown(self, timeout_s: float = 30.0) -> bool:
+        """Stop all lanes; the engine is closed by the writer lane itself, after its last job.
+
+        True if everything ended in time. If a job is still running when the time is up, the
+        engine stays open under it and is closed when that job ends, never beneath it.
+        """
+        if self.tasks.closed:
+            return True
         self.control.cancel()
-        if self.switch is not None:
+        if self.switch is not None:  # stops now; the writer lane waits for it when closing
             self.switch.cancel()
-            self.switch.wait(30)
-        self._stop_watching()
-        self._jobs.put(None)
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
-        self._queries.waitForDone(10_000)
-        if self.engine is not None:
-            self.engine.close()
-            self.engine = None
+        self.tasks.run("writer", self._close_engine, always=True)
+        return self.tasks.shutdown(timeout_s)

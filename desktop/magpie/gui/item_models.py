@@ -17,6 +17,7 @@ from PySide6.QtCore import (
 )
 
 from magpie.core.engine import SearchResult
+from magpie.core.records import FolderStatus
 from magpie.gui.thumbnails import ThumbnailLoader
 
 PathRole = Qt.ItemDataRole.UserRole + 1
@@ -160,12 +161,12 @@ class FoldersModel(QAbstractListModel):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._folders: list[dict[str, Any]] = []
+        self._folders: list[FolderStatus] = []
         self.indexing: str | None = None  # the folder being indexed, if any
 
-    def set_folders(self, folders: list[dict[str, Any]]) -> None:
-        new_paths = [f["path"] for f in folders]
-        if new_paths != [f["path"] for f in self._folders]:
+    def set_folders(self, folders: list[FolderStatus]) -> None:
+        new_paths = [f.path for f in folders]
+        if new_paths != [f.path for f in self._folders]:
             self.beginResetModel()
             self._folders = list(folders)
             self.endResetModel()
@@ -190,11 +191,11 @@ class FoldersModel(QAbstractListModel):
                     self.index(0), self.index(len(self._folders) - 1), [Qt.ItemDataRole.DisplayRole]
                 )
 
-    def folder(self, row: int) -> dict[str, Any]:
+    def folder(self, row: int) -> FolderStatus:
         return self._folders[row]
 
     def paths(self) -> list[str]:
-        return [f["path"] for f in self._folders]
+        return [f.path for f in self._folders]
 
     def owner(self, path: str) -> str | None:
         """The folder holding `path` (the innermost, where folders nest)."""
@@ -208,17 +209,17 @@ class FoldersModel(QAbstractListModel):
         if not index.isValid() or not 0 <= index.row() < len(self._folders):
             return None
         folder = self._folders[index.row()]
-        name = Path(folder["path"]).name or folder["path"]
+        name = Path(folder.path).name or folder.path
         if role == Qt.ItemDataRole.DisplayRole:
             state = (
                 " · offline"
-                if not folder["online"]
-                else (" · indexing" if self.indexing == folder["path"] else "")
+                if not folder.online
+                else (" · indexing" if self.indexing == folder.path else "")
             )
-            return f"{name}\n{folder['images']:,} photos{state}"
+            return f"{name}\n{folder.images:,} photos{state}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            watch = "polling" if folder["watch"] == "polling" else "native events"
-            return f"{folder['path']}\nwatched by {watch}"
+            watch = "polling" if folder.watch == "polling" else "native events"
+            return f"{folder.path}\nwatched by {watch}"
         if role == PathRole:
-            return folder["path"]
+            return folder.path
         return None

@@ -58,6 +58,7 @@ from PySide6.QtWidgets import (
 from magpie import __version__
 from magpie.core.imaging import SUPPORTED_SUFFIXES
 from magpie.core.library import Library
+from magpie.core.records import Status
 from magpie.core.video import format_time, is_video
 from magpie.gui import queries
 from magpie.gui.dialogs import (
@@ -103,20 +104,20 @@ class MainWindow(QMainWindow):
         self.ready = False
         self.model_missing = False
         self.indexing_state = "idle"  # "indexing" | "paused" | "idle", as the host last said
-        self.status: dict[str, Any] = {}
+        self.status = Status()
         self.model_dialog: ModelSetupDialog | None = None
         self.compare_dialog: Any = None  # a magpie.gui.compare.CompareDialog while switching
         self.preview: PreviewDialog | None = None
         self.relay = _Relay()
         self._last_live_refresh = 0.0
         self._counts_fresh = False  # a status arrived since the grid's last live refresh
-        self.gui_settings = QSettings(str(library.root / "gui.ini"), QSettings.Format.IniFormat)
+        self.gui_settings = QSettings(str(library.gui_settings_file), QSettings.Format.IniFormat)
         thumb_size = int(self.gui_settings.value("thumb_size", DEFAULT_THUMB))
 
         self.setWindowTitle("Magpie")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
-        self.thumbnails = ThumbnailLoader(library.root / "thumbnails", thumb_size)
+        self.thumbnails = ThumbnailLoader(library.thumbnails_dir, thumb_size)
         self.results = MatchedResultsModel(self.thumbnails, self)
         self.folders = FoldersModel(self)
         self._build(thumb_size)
@@ -303,14 +304,12 @@ class MainWindow(QMainWindow):
 
     # --- host events ------------------------------------------------------------------------
 
-    def _opened(self, status: dict[str, Any]) -> None:
+    def _opened(self, status: Status) -> None:
         self.ready = True
         self.model_missing = False
         if self.host.writer:
             self.banner.setVisible(False)
-        self.statusBar().showMessage(
-            f"Model {status['model']} on {str(status['device']).upper()}", 8000
-        )
+        self.statusBar().showMessage(f"Model {status.model} on {str(status.device).upper()}", 8000)
         self.run_query_now()
 
     def _model_missing(self) -> None:
@@ -322,21 +321,20 @@ class MainWindow(QMainWindow):
             self.model_dialog.installed.connect(lambda _name: self.host.reopen())
         self.model_dialog.open()
 
-    def _status_changed(self, status: dict[str, Any]) -> None:
+    def _status_changed(self, status: Status) -> None:
         self._counts_fresh = True
-        before = [f["path"] for f in self.status.get("folders", [])]
+        before = [f.path for f in self.status.folders]
         self.status = status
-        self.folders.set_folders(status.get("folders", []))
-        if self.ready and before != [f["path"] for f in status.get("folders", [])]:
+        self.folders.set_folders(status.folders)
+        if self.ready and before != [f.path for f in status.folders]:
             self.run_query_now()  # a folder came or went: its photos too
-        count = status.get("images", 0)
+        count = status.images
         self.count_label.setText(
-            f"{count:,} photos"
-            + (f", {status['pending']:,} waiting" if status.get("pending") else "")
+            f"{count:,} photos" + (f", {status.pending:,} waiting" if status.pending else "")
         )
-        for notice in status.get("notices", []):
+        for notice in status.notices:
             self.statusBar().showMessage(notice, 30000)
-        failed = status.get("failed", [])
+        failed = status.failed
         self.failures_link.setVisible(bool(failed))
         self.failures_link.setText(
             f'<a href="#">{plural(len(failed), "file")} could not be read</a>'
@@ -409,7 +407,8 @@ class MainWindow(QMainWindow):
         self.run_query_now()
 
     def _error(self, message: str) -> None:
-        log.warning("%s", message)
+        # without a model, engine errors are the expected "install one" (the page says so)
+        (log.info if self.model_missing else log.warning)("%s", message)
         if self.model_missing:  # the engine's reason names a command; the window has a button
             message = "Magpie needs a model first: use “Choose a model…” in the window"
         self.statusBar().showMessage(message, 15000)
@@ -426,7 +425,7 @@ class MainWindow(QMainWindow):
         )
         if self.model_missing:
             page: QWidget = self.no_model
-        elif not self.status.get("folders"):
+        elif not self.status.folders:
             page = self.empty
         elif not self.query.empty and results.matches == 0 and results.less_likely > 0:
             self.nothing_close.set_query(self.query.text)
@@ -436,7 +435,7 @@ class MainWindow(QMainWindow):
         elif rows == 0 and self.ready and self.indexing_state != "idle":
             self.waiting.say("Magpie is reading your photos; they appear here as it goes.")
             page = self.waiting
-        elif rows == 0 and self.ready and self.status.get("images") == 0:
+        elif rows == 0 and self.ready and self.status.images == 0:
             self.waiting.say(
                 "No photos found in your folders yet. Magpie shows JPEG, PNG, HEIC, WebP and "
                 "other photos; add a folder that holds some.",
@@ -609,9 +608,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Select a folder in the list to remove it", 5000)
             return
         folder = index.data(PathRole)
-        count = next(
-            (f["images"] for f in self.status.get("folders", []) if f["path"] == folder), 0
-        )
+        count = next((f.images for f in self.status.folders if f.path == folder), 0)
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Remove folder",
@@ -706,7 +703,7 @@ class MainWindow(QMainWindow):
         self.shortcuts_dialog.open()
 
     def show_about(self) -> None:
-        self.about_dialog = AboutDialog(str(self.library.root), self.status.get("model"), self)
+        self.about_dialog = AboutDialog(str(self.library.root), self.status.model, self)
         self.about_dialog.open()
 
     def _folder_context_menu(self, pos: QPoint) -> None:
@@ -727,7 +724,7 @@ class MainWindow(QMainWindow):
 
     def open_exclusions(self, folder: str | None = None) -> ExclusionsDialog:
         """The exclusions editor (Settings, or a folder's context menu), not blocking."""
-        folders = [f["path"] for f in self.status.get("folders", [])]
+        folders = [f.path for f in self.status.folders]
         dialog = ExclusionsDialog(self.host, folders, folder, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.changed.connect(self.run_query_now)  # excluded photos leave the grid at once
@@ -766,17 +763,17 @@ class MainWindow(QMainWindow):
     # --- settings, failures, pause ----------------------------------------------------------
 
     def open_settings(self) -> None:
-        device = self.status.get("device") or "not started"
-        note = f"In use: {device}. {self.status.get('device_note', '')}"
-        folders = self.status.get("folders", [])
-        in_use = self.status.get("model") or ""
+        device = self.status.device or "not started"
+        note = f"In use: {device}. {self.status.device_note}"
+        folders = self.status.folders
+        in_use = self.status.model or ""
         dialog = SettingsDialog(self.library, folders, note, self, in_use, self.host)
         dialog.exclusions_button.clicked.connect(lambda: self.open_exclusions())
         if dialog.exec():
             restart, modes = dialog.save()
-            for folder in self.status.get("folders", []):
-                if modes.get(folder["path"], folder["watch"]) != folder["watch"]:
-                    self.host.set_watch_mode(folder["path"], modes[folder["path"]])
+            for folder in self.status.folders:
+                if modes.get(folder.path, folder.watch) != folder.watch:
+                    self.host.set_watch_mode(folder.path, modes[folder.path])
             if restart:
                 settings = self.library.load_settings()
                 if in_use and settings.model not in ("", in_use) and self.host.writer:
@@ -799,14 +796,14 @@ class MainWindow(QMainWindow):
         self.compare_dialog.open()
 
     def show_failures(self) -> None:
-        failed = self.status.get("failed", [])
+        failed = self.status.failed
         if not failed:
             self.statusBar().showMessage("Every file in your folders could be read", 5000)
             return
         FailuresDialog(failed, self).exec()
 
     def _toggle_pause(self) -> None:
-        if self.host.control.paused:
+        if self.host.paused:
             self.host.resume()
         else:
             self.host.pause()

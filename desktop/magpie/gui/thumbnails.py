@@ -168,3 +168,8 @@ class ThumbnailLoader(QObject):
 
     def wait(self, msecs: int = 10_000) -> None:
         self._pool.waitForDone(msecs)
+
+    def shutdown(self) -> None:
+        """Quitting: drop the queued loads, wait for those running (they emit on self)."""
+        self._pool.clear()
+        self._pool.waitForDone()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtWidgets import QBoxLayout, QPushButton, QWidget
 
+from magpie.core.records import PhotoDetails
 from magpie.core.video import format_time, is_video
 from magpie.gui.player import play_at
 
@@ -36,12 +35,12 @@ def add_play_button(parent: QWidget, layout: QBoxLayout) -> PlayButton:
     return button
 
 
-def video_details(details: dict[str, Any]) -> list[str]:
-    if not details.get("codec"):
+def video_details(details: PhotoDetails) -> list[str]:
+    if not details.codec:
         return []
-    lines = [f"video {format_time(details.get('duration') or 0)}, {details['codec']}"]
-    if details.get("fps"):
-        lines[0] += f", {details['fps']:.3g} fps"
-    if details.get("error"):
-        lines.append(f"note: {details['error']}")  # e.g. damaged part-way, indexed up to there
+    lines = [f"video {format_time(details.duration or 0)}, {details.codec}"]
+    if details.fps:
+        lines[0] += f", {details.fps:.3g} fps"
+    if details.error:
+        lines.append(f"note: {details.error}")  # e.g. damaged part-way, indexed up to there
     return lines

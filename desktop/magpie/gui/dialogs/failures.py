@@ -11,13 +11,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from magpie.core.records import FailedFile
+
 
 class FailuresDialog(QDialog):
-    def __init__(self, failures: list[dict[str, str]], parent: QWidget | None = None) -> None:
+    def __init__(self, failures: list[FailedFile], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"{len(failures)} files could not be read")
         text = QPlainTextEdit(readOnly=True)
-        text.setPlainText("\n".join(f"{f['path']}\n    {f['error']}" for f in failures))
+        text.setPlainText("\n".join(f"{f.path}\n    {f.error}" for f in failures))
         note = QLabel("Magpie tries these again when they change. Nothing was modified.")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)

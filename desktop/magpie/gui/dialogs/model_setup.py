@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from magpie.core.errors import MagpieError
 from magpie.core.library import Library
+from magpie.gui.host import EngineHost
 
 
 class _Relay(QObject):
@@ -143,7 +145,7 @@ class ModelSetupDialog(QDialog):
             else:
                 relay.finished.emit("ok", entry.name)  # type: ignore[union-attr]
 
-        threading.Thread(target=work, name="magpie-download", daemon=True).start()
+        self._background(work, cancel)
 
     def choose_folder(self) -> None:
         start = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation)
@@ -167,7 +169,16 @@ class ModelSetupDialog(QDialog):
             else:
                 relay.finished.emit("ok", pack.name)
 
-        threading.Thread(target=work, name="magpie-import", daemon=True).start()
+        self._background(work, None)
+
+    def _background(self, work: Callable[[], None], cancel: threading.Event | None) -> None:
+        """On the window's io lane (stopped, and the download cancelled, when it closes);
+        a thread of its own only for a dialog used without a window (scripts)."""
+        host = getattr(self.parent(), "host", None)
+        if isinstance(host, EngineHost):
+            host.tasks.run("io", work, cancel=cancel)
+        else:
+            threading.Thread(target=work, name="magpie-model-setup", daemon=True).start()
 
     def _progress(self, done_kb: int, total_kb: int) -> None:
         if total_kb:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 
+from magpie.core.records import PhotoDetails
+from magpie.gui.host import EngineHost
 from magpie.gui.item_models import FileIdRole, PathRole, ResultsModel, TimeRole
 from magpie.gui.thumbnails import load_qimage
 from magpie.gui.video_preview import add_play_button, video_details
@@ -22,21 +23,20 @@ class _Relay(QObject):
     """Carries worker results to the GUI thread."""
 
     image = Signal(str, QImage)
-    details = Signal(int, dict)
 
 
-def _format_details(details: dict[str, Any]) -> str:
-    lines = [details["path"]]
-    if details.get("width"):
-        lines.append(f"{details['width']} × {details['height']} pixels")
-    lines.append(file_size(int(details["size"])))
-    if details.get("taken_at"):
-        moment = datetime.fromtimestamp(details["taken_at"], tz=timezone.utc)
+def _format_details(details: PhotoDetails) -> str:
+    lines = [details.path]
+    if details.width:
+        lines.append(f"{details.width} × {details.height} pixels")
+    lines.append(file_size(details.size))
+    if details.taken_at:
+        moment = datetime.fromtimestamp(details.taken_at, tz=timezone.utc)
         lines.append(f"taken {moment:%Y-%m-%d %H:%M}")
-    if details.get("camera"):
-        lines.append(str(details["camera"]))
-    if details.get("gps_lat") is not None:
-        lines.append(f"GPS {details['gps_lat']:.5f}, {details['gps_lon']:.5f}")
+    if details.camera:
+        lines.append(details.camera)
+    if details.gps_lat is not None and details.gps_lon is not None:
+        lines.append(f"GPS {details.gps_lat:.5f}, {details.gps_lon:.5f}")
     lines += video_details(details)
     return "\n".join(lines)
 
@@ -45,14 +45,13 @@ class PreviewDialog(QDialog):
     """The photo large with its details; ←/→ move through the results, Esc closes."""
 
     def __init__(
-        self, model: ResultsModel, row: int, host: Any, parent: QWidget | None = None
+        self, model: ResultsModel, row: int, host: EngineHost, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Preview")
         self.model, self.host, self.row = model, host, row
         self.relay = _Relay()
         self.relay.image.connect(self._image_ready)
-        self.relay.details.connect(self._details_ready)
         self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumSize(320, 240)
         self.info = QLabel(textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -79,14 +78,11 @@ class PreviewDialog(QDialog):
         self.info.setText(path)
         relay = self.relay
 
-        def load() -> None:  # worker: decode and read the catalog off the GUI thread
+        def load() -> None:  # worker: decode off the GUI thread
             relay.image.emit(path, load_qimage(path, None, None, PREVIEW_SIZE, seconds))
-            engine = self.host.engine
-            details = engine.catalog.details(file_id) if engine is not None else None
-            if details:
-                relay.details.emit(file_id, details)
 
         self.host.run_in_background(load)
+        self.host.details(file_id, lambda details: self._details_ready(file_id, details))
 
     def _image_ready(self, path: str, image: QImage) -> None:
         if path != self.model.index(self.row).data(PathRole):
@@ -97,7 +93,7 @@ class PreviewDialog(QDialog):
         self._pixmap = QPixmap.fromImage(image)
         self._fit()
 
-    def _details_ready(self, file_id: int, details: dict) -> None:
+    def _details_ready(self, file_id: int, details: PhotoDetails) -> None:
         if file_id == self.model.index(self.row).data(FileIdRole):
             self.info.setText(_format_details(details))
 

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from typing import Any
-
-from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,19 +18,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from magpie.core.errors import MagpieError
+from magpie.core import int8 as int8_rules
+from magpie.core.int8 import Int8Check
 from magpie.core.library import Library
 from magpie.core.pack_store import installed_packs
+from magpie.core.records import FolderStatus
 from magpie.gui.dialogs.model_setup import ModelSetupDialog
+from magpie.gui.host import EngineHost
 from magpie.gui.search_options import sensitivity_box
+from magpie.gui.tasks import Failure
 
 NO_MODEL = "(no model installed)"
-
-
-class _Relay(QObject):
-    """Carries the int8 check's outcome to the GUI thread."""
-
-    finished = Signal(str, str)  # outcome ("ok" | "error"), message
 
 
 class SettingsDialog(QDialog):
@@ -44,17 +37,15 @@ class SettingsDialog(QDialog):
     def __init__(
         self,
         library: Library,
-        folders: list[dict[str, Any]],
+        folders: list[FolderStatus],
         device_note: str,
         parent: QWidget | None = None,
         in_use: str = "",
-        host: Any = None,
+        host: EngineHost | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.host = host
-        self.relay = _Relay()
-        self.relay.finished.connect(self._int8_checked)
         self.library = library
         settings = library.load_settings()
         self.in_use = in_use
@@ -85,7 +76,7 @@ class SettingsDialog(QDialog):
             check = load_check(load_pack(pack_dir))
         self.int8_check = QPushButton("Check on my photos")
         self.int8_check.setToolTip("Compare int8 with full precision on 32 of your photos")
-        self.int8_check.setEnabled(host is not None and getattr(host, "engine", None) is not None)
+        self.int8_check.setEnabled(host is not None and host.ready)
         self.int8_check.clicked.connect(self.run_int8_check)
         self.int8_result = QLabel()
         self.int8_result.setWordWrap(True)
@@ -99,15 +90,15 @@ class SettingsDialog(QDialog):
         header.setSectionResizeMode(1, header.ResizeMode.ResizeToContents)
         self.watch_modes: dict[str, QComboBox] = {}
         for row, folder in enumerate(folders):
-            item = QTableWidgetItem(folder["path"])
-            item.setToolTip(folder["path"])
+            item = QTableWidgetItem(folder.path)
+            item.setToolTip(folder.path)
             self.folders.setItem(row, 0, item)
             combo = QComboBox()
             combo.addItem("Native events", "native")
             combo.addItem("Polling (network drives)", "polling")
-            combo.setCurrentIndex(max(0, combo.findData(folder["watch"])))
+            combo.setCurrentIndex(max(0, combo.findData(folder.watch)))
             self.folders.setCellWidget(row, 1, combo)
-            self.watch_modes[folder["path"]] = combo
+            self.watch_modes[folder.path] = combo
         self.folders.resizeRowsToContents()
         self.more_models = QPushButton("Get another model…")
         self.exclusions_button = QPushButton("Excluded photos and size limits…")
@@ -155,7 +146,8 @@ class SettingsDialog(QDialog):
         self.model_setup.installed.connect(self.refresh_models)
         self.model_setup.open()
 
-    def _show_int8(self, check: Any, on: bool) -> None:
+    def _show_int8(self, check: Int8Check | None, on: bool) -> None:
+        self._int8_verdict = check
         if check is not None and check.passed:
             self.int8.setEnabled(True)
             self.int8.setChecked(on)
@@ -170,37 +162,25 @@ class SettingsDialog(QDialog):
                 "Not checked on your photos yet."
                 if check is None
                 else f"Checked on {check.photos} photos: {check.speedup:.1f}x faster, cosine >= "
-                f"{check.cosine_min:.3f}; not enough (needs 1.4x and 0.98), so it stays off."
+                f"{check.cosine_min:.3f}; not enough (needs {int8_rules.REQUIREMENT}), "
+                "so it stays off."
             )
 
     def run_int8_check(self) -> None:
         """Quantise and compare in a worker thread (seconds of CPU), never on the GUI thread."""
-        engine = getattr(self.host, "engine", None)
-        if engine is None:
+        if self.host is None or not self.host.ready:
             return
         self.int8_check.setEnabled(False)
         self.int8_result.setText("Checking on your photos…")
-        relay = self.relay
+        self.host.check_int8(32, self._int8_checked, self._int8_failed)
 
-        def work() -> None:
-            try:
-                check = engine.check_int8(32)
-            except MagpieError as exc:
-                relay.finished.emit("error", str(exc))
-                return
-            relay.finished.emit("ok", json.dumps(check.__dict__))
-
-        threading.Thread(target=work, name="magpie-int8-check", daemon=True).start()
-
-    def _int8_checked(self, outcome: str, message: str) -> None:
-        from magpie.core.int8 import Int8Check
-
+    def _int8_checked(self, check: Int8Check) -> None:
         self.int8_check.setEnabled(True)
-        if outcome != "ok":
-            self.int8_result.setText(message)
-            return
-        check = Int8Check(**json.loads(message))
         self._show_int8(check, check.passed)
+
+    def _int8_failed(self, failure: Failure) -> None:
+        self.int8_check.setEnabled(True)
+        self.int8_result.setText(failure.message)
 
     def save(self) -> tuple[bool, dict[str, str]]:
         """Write the settings; returns (model or device changed, changed watch modes)."""
@@ -217,7 +197,7 @@ class SettingsDialog(QDialog):
         settings.results_per_page = self.per_page.value()
         settings.match_sensitivity = int(self.sensitivity.currentData())
         if self.int8.isEnabled():
-            settings.int8_images = self.int8.isChecked()
+            settings.int8_images = int8_rules.allowed(self._int8_verdict, self.int8.isChecked())
         settings.language = str(self.language.currentData())
         self.library.save_settings(settings)
         modes = {path: str(combo.currentData()) for path, combo in self.watch_modes.items()}
