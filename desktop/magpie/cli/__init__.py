@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from magpie.cli import commands, models_cmd
+from magpie.cli import commands, models_cmd, organize_cmd
 from magpie.cli.output import setup_logging
 from magpie.cli.parser import build_parser
 
@@ -27,6 +27,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "watch": commands.cmd_watch,
     "remove": commands.cmd_remove,
     "models": models_cmd.cmd_models,
+    "duplicates": organize_cmd.cmd_duplicates,
+    "albums": organize_cmd.cmd_albums,
 }
 
 # How `magpie gui` (and no command) opens the desktop app. The CLI never imports the GUI: the

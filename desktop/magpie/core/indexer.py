@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from magpie.core import imaging
+from magpie.core import imaging, signals
 from magpie.core.catalog import Catalog, Embedded, PendingFile
 from magpie.core.encoders import ImageEncoder
 from magpie.core.errors import DecodeError
@@ -111,6 +111,7 @@ class _Decoded:
     size: int = 0
     mtime_ns: int = 0
     error: str | None = None
+    signals: signals.Signals | None = None  # duplicate finding's hash and sharpness
 
 
 _niced = threading.local()
@@ -158,7 +159,10 @@ class Indexer:
             except OSError as exc:  # the library's disk, not the photo: the grid makes one later
                 log.warning("thumbnail not cached (%s)", exc.strerror or exc)
             tensor = imaging.to_model_input(photo.image, self.encoder.pack.preprocess)
-            return _Decoded(item, tensor, photo.info, print_, before.st_size, before.st_mtime_ns)
+            found = signals.compute(photo.image)  # from this decode: no second read
+            return _Decoded(
+                item, tensor, photo.info, print_, before.st_size, before.st_mtime_ns, None, found
+            )
         except DecodeError as exc:
             return _Decoded(item, error=str(exc).replace(f"{item.path}: ", "", 1))
         except FileNotFoundError:
@@ -228,6 +232,9 @@ class Indexer:
         for file_id, error in failed:
             log.info("could not index file %d: %s", file_id, error)
         self.catalog.commit_batch(self.model_name, done, failed)
+        signals.store(
+            self.catalog, [(d.item.id, d.fingerprint, d.signals) for d in good if d.signals]
+        )
         if done:
             self.vectors.add(
                 np.array([e.file_id for e in done]), np.stack([e.vector for e in done])
