@@ -286,13 +286,17 @@ class Albums:
             date_to=query.date_to,
         )
         if query.exclude and results:
-            # a photo that matches an excluded text (as well as the threshold asks) is left out
+            # left out: photos that match an excluded text, and match it better than the search
             unwanted = engine.clip.embed_texts(query.exclude)
             unwanted /= np.maximum(np.linalg.norm(unwanted, axis=1, keepdims=True), 1e-12)
             ids = [r.file_id for r in results]
             vectors = np.stack([self._stored(i) for i in ids])
             worst = (vectors @ unwanted.T).max(axis=1)
-            results = [r for r, w in zip(results, worst.tolist(), strict=True) if w < threshold]
+            results = [
+                r
+                for r, w in zip(results, worst.tolist(), strict=True)
+                if w < threshold or w <= r.score
+            ]
         return results
 
     def _stored(self, file_id: int) -> np.ndarray:
