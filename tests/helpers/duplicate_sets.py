@@ -51,7 +51,7 @@ def derive(image: Image.Image, kind: str) -> Image.Image:
     if kind == "resized":
         return image.resize((w // 2, h // 2), Image.Resampling.BICUBIC)
     if kind == "cropped":
-        return image.crop((int(w * 0.06), int(h * 0.04), int(w * 0.96), int(h * 0.97)))
+        return image.crop((int(w * 0.03), int(h * 0.02), int(w * 0.97), int(h * 0.98)))
     if kind == "edited":
         image = ImageEnhance.Brightness(image).enhance(1.12)
         image = ImageEnhance.Contrast(image).enhance(1.1)

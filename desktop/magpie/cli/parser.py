@@ -157,7 +157,7 @@ def _add_organize(command: Any) -> None:
     dupes = command("duplicates", "near-duplicate and burst groups, and which photo to keep")
     dupes.add_argument("--folder", type=Path, metavar="DIR", help="only photos under DIR")
     dupes.add_argument(
-        "--threshold", type=float, metavar="S", help="similarity 0.6-1 (default 0.70)"
+        "--threshold", type=float, metavar="S", help="similarity 0.6-1 (default 0.75)"
     )
     albums = command("albums", "albums and smart albums (saved searches)")
     actions = albums.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -159,7 +159,9 @@ class Indexer:
             except OSError as exc:  # the library's disk, not the photo: the grid makes one later
                 log.warning("thumbnail not cached (%s)", exc.strerror or exc)
             tensor = imaging.to_model_input(photo.image, self.encoder.pack.preprocess)
-            found = signals.compute(photo.image)  # from this decode: no second read
+            # from this decode (no second read), at the thumbnail's size so that photos
+            # indexed before signals existed get the same hash from their cached thumbnail
+            found = signals.compute(imaging.make_thumbnail(photo.image, THUMBNAIL_SIZE))
             return _Decoded(
                 item, tensor, photo.info, print_, before.st_size, before.st_mtime_ns, None, found
             )
