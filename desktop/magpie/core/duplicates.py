@@ -27,7 +27,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,7 +43,9 @@ DEFAULT_THRESHOLD = 0.75
 MIN_THRESHOLD = 0.60  # the similarity control's range
 NEIGHBOURS = 8  # k nearest neighbours per photo: candidate pairs
 COSINE_FLOOR = 0.70  # below this two photos never are copies of one picture
-EXACT_UP_TO = 20_000  # above, candidates come from an IVF index (n^1.5, not n^2)
+EXACT_UP_TO = 5_000  # above, candidates come from an IVF index (n^1.5, not n^2)
+_PROJECTED_DIM = 64  # candidate search runs on a PCA projection: 8x less work than 512-d
+_PROBES = 8
 BURST_SECONDS = 10.0  # shots of one camera this close in time are a burst
 _LAYOUT_BITS = 32.0  # hash distance at which layouts count as unrelated
 _BURST_LAYOUT_BONUS = 0.25  # how much a burst relaxes the layout (moving subjects)
@@ -103,8 +105,10 @@ def neighbour_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unique (i, j, cosine) with i < j among each row's k nearest neighbours above `floor`.
 
-    Exact inner product up to EXACT_UP_TO vectors; past that an IVF index with sqrt(n) cells
-    of which a few are probed: near-duplicates sit in the same or adjacent cells.
+    Exact inner products up to EXACT_UP_TO vectors. Past that, neighbours come from an IVF
+    index over a 64-d PCA projection (2 sqrt(n) cells, 8 probed: near-duplicates sit in the
+    same or adjacent cells), about n^1.5 work instead of n^2; the cosine of each candidate
+    pair is then computed exactly from the full vectors.
     """
     import faiss
 
@@ -116,23 +120,45 @@ def neighbour_pairs(
     k = min(k + 1, n)  # +1: each photo finds itself
     if n <= EXACT_UP_TO:
         index = faiss.IndexFlatIP(dim)
+        index.add(data)
+        _, ids = index.search(data, k)
     else:
-        cells = int(math.sqrt(n))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, cells, faiss.METRIC_INNER_PRODUCT)
-        index.cp.niter = 10
-        sample = np.random.default_rng(0).choice(n, size=min(n, cells * 40), replace=False)
-        index.train(data[np.sort(sample)])
-        index.nprobe = 8
-    index.add(data)
-    scores, ids = index.search(data, k)
+        ids = _approximate_neighbours(faiss, data, k)
     rows = np.repeat(np.arange(n, dtype=np.int64), k)
-    cols, cos = ids.ravel(), scores.ravel()
-    keep = (cols >= 0) & (cols != rows) & (cos >= floor)
-    i, j, cos = rows[keep], cols[keep], cos[keep]
-    low, high = np.minimum(i, j), np.maximum(i, j)
-    key = low * n + high
-    _, first = np.unique(key, return_index=True)
-    return low[first], high[first], cos[first].astype(np.float32)
+    cols = ids.ravel()
+    keep = (cols >= 0) & (cols != rows)
+    rows, cols = rows[keep], cols[keep]
+    low, high = np.minimum(rows, cols), np.maximum(rows, cols)
+    _, first = np.unique(low * n + high, return_index=True)
+    low, high = low[first], high[first]
+    cos = np.empty(len(low), np.float32)
+    for start in range(0, len(low), 65536):  # exact cosines, in bounded memory
+        part = slice(start, start + 65536)
+        cos[part] = np.einsum("ij,ij->i", data[low[part]], data[high[part]])
+    keep = cos >= floor
+    return low[keep], high[keep], cos[keep]
+
+
+def _approximate_neighbours(faiss: Any, data: np.ndarray, k: int) -> np.ndarray:
+    n, dim = data.shape
+    rng = np.random.default_rng(0)
+    reduced = min(dim, _PROJECTED_DIM)
+    pca = faiss.PCAMatrix(dim, reduced)
+    pca.train(data[np.sort(rng.choice(n, size=min(n, 20_000), replace=False))])
+    low = pca.apply(data)
+    low /= np.maximum(np.linalg.norm(low, axis=1, keepdims=True), 1e-12)
+    cells = max(16, min(int(4 * math.sqrt(n)), n // 20))
+    index = faiss.IndexIVFFlat(
+        faiss.IndexFlatIP(reduced), reduced, cells, faiss.METRIC_INNER_PRODUCT
+    )
+    # a coarse partition is enough for neighbours this close: 20 points per cell, 8 rounds
+    index.cp.niter = 8
+    index.cp.min_points_per_centroid = 20
+    index.train(low[np.sort(rng.choice(n, size=min(n, cells * 20), replace=False))])
+    index.add(low)
+    index.nprobe = _PROBES
+    _, ids = index.search(low, k)
+    return ids
 
 
 def _codes(values: list[str | None]) -> np.ndarray:

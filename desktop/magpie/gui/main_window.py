@@ -59,6 +59,7 @@ from magpie.core.library import Library
 from magpie.gui.dialogs import FailuresDialog, ModelSetupDialog, PreviewDialog, SettingsDialog
 from magpie.gui.host import EngineHost, Page, Query
 from magpie.gui.item_models import FoldersModel, PathRole, ResultsModel
+from magpie.gui.organize import Organizer
 from magpie.gui.theme import app_icon
 from magpie.gui.thumbnails import ThumbnailLoader, load_qimage
 from magpie.gui.widgets import Chip, PhotoGrid, SearchBar, ThumbnailDelegate
@@ -98,6 +99,8 @@ class MainWindow(QMainWindow):
         self.folders = FoldersModel(self)
         self._build(thumb_size)
         self._connect()
+        self.organize = Organizer(self)  # albums, duplicates, trash/copy/export
+        self.splitter.widget(0).layout().addWidget(self.organize.panel, 1)
         self._restore_geometry()
         self.statusBar().showMessage("Opening your library…")
 
@@ -364,6 +367,7 @@ class MainWindow(QMainWindow):
 
     def run_query_now(self) -> None:
         self.debounce.stop()
+        self.organize.current_album = None
         text = self.search_bar.edit.text()
         if text != self.query.text:
             self.query = Query(
@@ -523,6 +527,7 @@ class MainWindow(QMainWindow):
         menu.addAction("Copy path", lambda: self.copy_paths(paths))
         copy_image = menu.addAction("Copy image", lambda: self.copy_image(paths[0]))
         copy_image.setEnabled(len(paths) == 1)
+        self.organize.extend_menu(menu, paths)
         return menu
 
     def copy_paths(self, paths: list[str] | None = None) -> None:
