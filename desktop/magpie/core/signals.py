@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -24,7 +25,7 @@ from PIL import Image
 
 from magpie.core import imaging
 from magpie.core.catalog import Catalog
-from magpie.core.errors import DecodeError
+from magpie.core.errors import DecodeError, MagpieError
 
 log = logging.getLogger("magpie.signals")
 
@@ -126,7 +127,15 @@ def backfill(catalog: Catalog, thumbnails_root: Path, ids: Iterable[int] | None 
         done.append((file_id, print_, compute(image)))
         count += 1
         if len(done) >= 500:
-            store(catalog, done)
+            _store_quietly(catalog, done)
             done.clear()
-    store(catalog, done)
+    _store_quietly(catalog, done)
     return count
+
+
+def _store_quietly(catalog: Catalog, rows: list[tuple[int, str, Signals]]) -> None:
+    """Backfill is a cache: a read-only or busy library still finds duplicates next time."""
+    try:
+        store(catalog, rows)
+    except (sqlite3.Error, MagpieError) as exc:
+        log.warning("could not save duplicate signals (%s)", exc)
