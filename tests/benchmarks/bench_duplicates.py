@@ -133,7 +133,7 @@ def evaluate() -> dict[str, object]:
                 "index_seconds": round(index_s, 1),
                 "find_seconds": round(find_s, 3),
             }
-            for threshold in (0.6, 0.65, duplicates.DEFAULT_THRESHOLD, 0.75, 0.8, 0.9):
+            for threshold in sorted({0.6, 0.65, 0.7, duplicates.DEFAULT_THRESHOLD, 0.8, 0.9}):
                 groups = [[p.path for p in g.photos] for g in finder.groups(threshold)]
                 scores = pair_scores(group_pairs(groups), truth)
                 mixed = sum(1 for g in groups if len({family[p] for p in g}) > 1)

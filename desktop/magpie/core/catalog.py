@@ -78,7 +78,8 @@ MIGRATIONS: list[tuple[str, str]] = [
         "photo_signals",
         "CREATE TABLE IF NOT EXISTS photo_signals ("
         " file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,"
-        " phash INTEGER NOT NULL, sharpness REAL NOT NULL, fingerprint TEXT NOT NULL)",
+        " phash INTEGER NOT NULL, sharpness REAL NOT NULL, fingerprint TEXT NOT NULL,"
+        " inner_phash INTEGER NOT NULL)",
     ),
     # albums (core/albums.py): the user's own data, keyed by file id so they follow moves
     (

@@ -8,11 +8,12 @@ relaxing the layout for bursts:
     score = (cosine + layout) / 2,    layout = 1 - hash distance / 32, clipped to [0, 1]
 
 Two unrelated 64-bit hashes differ in ~32 bits (layout 0); a re-save or resize in 0-4 (layout
-~1), an edit in 8-14, a crop of 4-10% per side in 14-20. Distinct photos of one subject that
-the vector cannot tell apart (cosine 0.97-1) differ in 18 bits or more: at most ~0.70. The
-default 0.75 kept every group pure in the evaluation (tests/benchmarks/bench_duplicates.py:
-precision 1.0, recall 0.82, crops being the misses); the similarity control goes down to 0.60
-for more crops at the cost of some mixed groups. Byte-identical content always groups.
+~1), an edit in 8-14. A crop (4-10% off each side) is compared by one photo's whole frame
+against the other's centre 85% (core/signals.py). Distinct photos of one subject that the
+vector cannot tell apart (cosine 0.97-1) still differ in 18 bits or more: at most ~0.70. At
+the default 0.75 the evaluation (tests/benchmarks/bench_duplicates.py) found every group pure
+(pair precision 1.0) at recall 0.99; the similarity control goes down to 0.60 for heavier
+edits, at the cost of some look-alikes. Byte-identical content always groups.
 
 Not quadratic: candidate pairs are each photo's k nearest neighbours in vector space (FAISS,
 exact for small libraries, an inverted-file index past EXACT_UP_TO), kept above a cosine
@@ -69,6 +70,7 @@ class Photo:
     fingerprint: str | None
     phash: int | None
     sharpness: float | None
+    inner_phash: int | None = None  # the hash of the centre 85% (a crop's whole frame)
 
     @property
     def pixels(self) -> int:
@@ -177,7 +179,18 @@ def score_pairs(
         return np.zeros(0, np.float32)
     hashes = np.array([p.phash if p.phash is not None else 0 for p in photos], dtype=np.uint64)
     has_hash = np.array([p.phash is not None for p in photos])
-    distance = photo_signals.hamming(hashes[left], hashes[right]).astype(np.float32)
+    inner = np.array(
+        [p.inner_phash if p.inner_phash is not None else p.phash or 0 for p in photos],
+        dtype=np.uint64,
+    )
+    # whole frames, or one photo's whole frame against the other's centre (a crop)
+    distance = np.minimum.reduce(
+        [
+            photo_signals.hamming(hashes[left], hashes[right]),
+            photo_signals.hamming(inner[left], hashes[right]),
+            photo_signals.hamming(hashes[left], inner[right]),
+        ]
+    ).astype(np.float32)
     layout = np.clip(1.0 - distance / _LAYOUT_BITS, 0.0, 1.0)
     # without a hash (an unreadable thumbnail) there is no layout evidence: never a duplicate
     # by vector alone, the very mistake this module exists to avoid
@@ -276,7 +289,7 @@ def load_photos(
         args += [prefix, prefix[:-1] + bytes([prefix[-1] + 1])]
     rows = catalog._query(
         "SELECT f.id, f.path, f.size, f.width, f.height, f.taken_at, f.mtime_ns, f.camera,"
-        " f.fingerprint, s.phash, s.sharpness, e.vector FROM files f"
+        " f.fingerprint, s.phash, s.sharpness, e.vector, s.inner_phash FROM files f"
         " JOIN embeddings e ON e.file_id = f.id AND e.model = ?"
         " LEFT JOIN photo_signals s ON s.file_id = f.id AND s.fingerprint = f.fingerprint"
         f" WHERE f.state = 'indexed'{where} ORDER BY f.id",
@@ -295,6 +308,7 @@ def load_photos(
             r[8],
             photo_signals.from_sql(r[9]) if r[9] is not None else None,
             r[10],
+            photo_signals.from_sql(r[12]) if r[12] is not None else None,
         )
         for r in rows
     ]

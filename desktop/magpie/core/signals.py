@@ -32,12 +32,17 @@ log = logging.getLogger("magpie.signals")
 _HASH_SIDE = 32  # grey picture the DCT runs on
 _HASH_LOW = 8  # low-frequency block kept: 64 bits
 _SHARPNESS_SIDE = 256  # sharpness is compared at one scale, whatever the photo's size
+# A cropped copy (4-10% off each side) looks like the centre of its original: comparing each
+# photo's hash with the other's centre hash finds crops that the whole-frame hashes miss
+# (bench_duplicates.py: crop pairs' 10th-percentile score 0.65 -> 0.82, look-alikes unchanged).
+_INNER = 0.85
 
 
 @dataclass(frozen=True)
 class Signals:
     phash: int  # 64-bit unsigned
     sharpness: float  # variance of the Laplacian at 256 px: higher is sharper
+    inner_phash: int  # the hash of the centre 85%: what a crop of the photo keeps
 
 
 @cache
@@ -68,7 +73,10 @@ def sharpness(image: Image.Image) -> float:
 
 
 def compute(image: Image.Image) -> Signals:
-    return Signals(perceptual_hash(image), sharpness(image))
+    w, h = image.size
+    m = (1 - _INNER) / 2
+    centre = image.crop((round(w * m), round(h * m), round(w * (1 - m)), round(h * (1 - m))))
+    return Signals(perceptual_hash(image), sharpness(image), perceptual_hash(centre))
 
 
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -88,13 +96,14 @@ def from_sql(value: int) -> int:
 
 def store(catalog: Catalog, rows: Iterable[tuple[int, str, Signals]]) -> None:
     """(file id, content fingerprint, signals) into the catalog, replacing older ones."""
-    values = [(i, _to_sql(s.phash), s.sharpness, f) for i, f, s in rows]
+    values = [(i, _to_sql(s.phash), s.sharpness, f, _to_sql(s.inner_phash)) for i, f, s in rows]
     if not values:
         return
     with catalog.transaction() as db:
         db.executemany(
-            "INSERT OR REPLACE INTO photo_signals(file_id, phash, sharpness, fingerprint) "
-            "SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM files WHERE id = ?)",
+            "INSERT OR REPLACE INTO photo_signals"
+            "(file_id, phash, sharpness, fingerprint, inner_phash) "
+            "SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM files WHERE id = ?)",
             [(*v, v[0]) for v in values],
         )
 
