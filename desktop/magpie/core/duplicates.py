@@ -44,7 +44,7 @@ DEFAULT_THRESHOLD = 0.75
 MIN_THRESHOLD = 0.60  # the similarity control's range
 NEIGHBOURS = 8  # k nearest neighbours per photo: candidate pairs
 COSINE_FLOOR = 0.70  # below this two photos never are copies of one picture
-EXACT_UP_TO = 5_000  # above, candidates come from an IVF index (n^1.5, not n^2)
+EXACT_UP_TO = 10_000  # above, candidates come from an IVF index (n^1.5, not n^2)
 _PROJECTED_DIM = 64  # candidate search runs on a PCA projection: 8x less work than 512-d
 _PROBES = 8
 BURST_SECONDS = 10.0  # shots of one camera this close in time are a burst
@@ -107,7 +107,7 @@ def neighbour_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unique (i, j, cosine) with i < j among each row's k nearest neighbours above `floor`.
 
-    Exact inner products up to EXACT_UP_TO vectors. Past that, neighbours come from an IVF
+    Exact inner products up to EXACT_UP_TO vectors (there the exact search is as fast). Past that, neighbours come from an IVF
     index over a 64-d PCA projection (2 sqrt(n) cells, 8 probed: near-duplicates sit in the
     same or adjacent cells), about n^1.5 work instead of n^2; the cosine of each candidate
     pair is then computed exactly from the full vectors.
@@ -134,8 +134,8 @@ def neighbour_pairs(
     _, first = np.unique(low * n + high, return_index=True)
     low, high = low[first], high[first]
     cos = np.empty(len(low), np.float32)
-    for start in range(0, len(low), 65536):  # exact cosines, in bounded memory
-        part = slice(start, start + 65536)
+    for start in range(0, len(low), 8192):  # exact cosines, in cache-sized chunks
+        part = slice(start, start + 8192)
         cos[part] = np.einsum("ij,ij->i", data[low[part]], data[high[part]])
     keep = cos >= floor
     return low[keep], high[keep], cos[keep]
@@ -146,7 +146,7 @@ def _approximate_neighbours(faiss: Any, data: np.ndarray, k: int) -> np.ndarray:
     rng = np.random.default_rng(0)
     reduced = min(dim, _PROJECTED_DIM)
     pca = faiss.PCAMatrix(dim, reduced)
-    pca.train(data[np.sort(rng.choice(n, size=min(n, 20_000), replace=False))])
+    pca.train(data[np.sort(rng.choice(n, size=min(n, 5_000), replace=False))])
     low = pca.apply(data)
     low /= np.maximum(np.linalg.norm(low, axis=1, keepdims=True), 1e-12)
     cells = max(16, min(int(4 * math.sqrt(n)), n // 20))
