@@ -107,10 +107,10 @@ def neighbour_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unique (i, j, cosine) with i < j among each row's k nearest neighbours above `floor`.
 
-    Exact inner products up to EXACT_UP_TO vectors (there the exact search is as fast). Past that, neighbours come from an IVF
-    index over a 64-d PCA projection (2 sqrt(n) cells, 8 probed: near-duplicates sit in the
-    same or adjacent cells), about n^1.5 work instead of n^2; the cosine of each candidate
-    pair is then computed exactly from the full vectors.
+    Exact inner products up to EXACT_UP_TO vectors (as fast there). Past that, neighbours come
+    from an IVF index over a 64-d PCA projection (2 sqrt(n) cells, 8 probed: near-duplicates
+    sit in the same or adjacent cells), about n^1.5 work instead of n^2; the cosine of each
+    candidate pair is then computed exactly from the full vectors.
     """
     import faiss
 
