@@ -211,6 +211,7 @@ class Albums:
 
     def add(self, name: str, paths: list[str | Path]) -> int:
         """Add photos (by path) to a manual album; returns how many were new to it."""
+        self._manual(name)  # an unknown album is the first thing to say
         return self.add_ids(name, self._ids(paths))
 
     def add_ids(self, name: str, ids: list[int]) -> int:
