@@ -178,3 +178,30 @@ def test_copy_selection_to_a_folder(
     qtbot.waitUntil(lambda: len(list(dest.iterdir())) == 2, timeout=WAIT_MS)
     assert (dest / "red.jpg").read_bytes() == (photos / "red.jpg").read_bytes()
     qtbot.waitUntil(lambda: "Copied" in window.statusBar().currentMessage(), timeout=WAIT_MS)
+
+
+def test_the_similarity_control_never_groups_on_the_gui_thread(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    import threading
+
+    window.organize.open_duplicates()
+    dialog = window.organize.duplicates_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.finder is not None and dialog.groups != [], timeout=WAIT_MS)
+    finder = dialog.finder
+    threads: list[str] = []
+    original = finder.groups
+
+    def recording(threshold: float) -> Any:
+        threads.append(threading.current_thread().name)
+        return original(threshold)
+
+    finder.groups = recording  # type: ignore[method-assign]
+    for value in (90, 70, 100, 80):
+        dialog.slider.setValue(value)  # returns at once: the work is queued
+    qtbot.waitUntil(lambda: bool(threads) and dialog.value_label.text() == "0.80", timeout=WAIT_MS)
+    window.organize.background.wait()
+    assert threads
+    assert threading.main_thread().name not in threads
+    dialog.close()
