@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from magpie.cli import commands, exclusions_cmd, models_cmd
+from magpie.cli import commands, exclusions_cmd, models_cmd, organize_cmd
 from magpie.cli.output import setup_logging
 from magpie.cli.parser import build_parser
 
@@ -28,6 +28,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "remove": commands.cmd_remove,
     "models": models_cmd.cmd_models,
     "exclusions": exclusions_cmd.cmd_exclusions,
+    "duplicates": organize_cmd.cmd_duplicates,
+    "albums": organize_cmd.cmd_albums,
 }
 
 # How `magpie gui` (and no command) opens the desktop app. The CLI never imports the GUI: the

@@ -213,4 +213,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--out", type=Path, required=True, metavar="DIR")
     export.add_argument("--precision", choices=("fp32", "fp16", "int8"), default="fp32")
+    _add_organize(command)
     return parser
+
+
+def _add_organize(command: Any) -> None:
+    """`duplicates` and `albums` (cli/organize_cmd.py)."""
+    dupes = command("duplicates", "near-duplicate and burst groups, and which photo to keep")
+    dupes.add_argument("--folder", type=Path, metavar="DIR", help="only photos under DIR")
+    dupes.add_argument(
+        "--threshold", type=float, metavar="S", help="similarity 0.6-1 (default 0.75)"
+    )
+    albums = command("albums", "albums and smart albums (saved searches)")
+    actions = albums.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help_text, description=help_text)
+        _add_common(sub, suppress=True)
+        return sub
+
+    listing = action("list", "albums with their photo counts")
+    listing.add_argument("--no-smart-counts", action="store_true", help="skip running searches")
+    action("show", "the photos of an album").add_argument("name")
+    action("create", "a new, empty album").add_argument("name")
+    action("delete", "forget an album (its photos are untouched)").add_argument("name")
+    for name, text in (("add", "add photos to an album"), ("remove", "take photos out")):
+        sub = action(name, text)
+        sub.add_argument("name")
+        sub.add_argument("paths", nargs="+", type=Path, metavar="PHOTO")
+    save = action("save-search", "save a search as a smart album that stays current")
+    save.add_argument("name")
+    save.add_argument("text", nargs="?", default="")
+    save.add_argument("--image", dest="images", action="append", default=[], type=Path)
+    save.add_argument("--exclude", action="append", default=[], metavar="TEXT")
+    save.add_argument("--folder", type=Path, metavar="DIR")
+    save.add_argument("--threshold", type=float, metavar="S")
+    save.add_argument("--after", type=_date, metavar="DATE", help="taken on or after")
+    save.add_argument("--before", type=_date, metavar="DATE", help="taken before")

@@ -99,6 +99,26 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    # duplicates (core/signals.py): derived from the photo, recomputed when it changes
+    (
+        "photo_signals",
+        "CREATE TABLE IF NOT EXISTS photo_signals ("
+        " file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,"
+        " phash INTEGER NOT NULL, sharpness REAL NOT NULL, fingerprint TEXT NOT NULL,"
+        " inner_phash INTEGER NOT NULL)",
+    ),
+    # albums (core/albums.py): the user's own data, keyed by file id so they follow moves
+    (
+        "albums",
+        "CREATE TABLE IF NOT EXISTS albums ("
+        " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, smart TEXT,"
+        " created_at REAL NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS album_files ("
+        " album_id INTEGER NOT NULL REFERENCES albums(id) ON DELETE CASCADE,"
+        " file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,"
+        " added_at REAL NOT NULL, PRIMARY KEY (album_id, file_id));"
+        "CREATE INDEX IF NOT EXISTS album_files_file ON album_files(file_id)",
+    ),
 ]
 
 # Vector ids at or above this are video moments (MOMENT_ID_BASE + moments.id); below, file ids.
@@ -134,6 +154,8 @@ MIGRATIONS.append(
 # Tables whose rows a damaged catalog's recovery copies into the new one (the others are
 # derived and rebuilt). A feature that stores the user's own data (albums...) adds its table.
 RECOVERED_TABLES: list[str] = ["folders", "files", "embeddings", "meta"]
+# albums: the user's own data
+RECOVERED_TABLES += ["albums", "album_files"]
 # moments and videos: derived, but a video's embeddings row says "indexed", so they go with it
 RECOVERED_TABLES += ["moments", "videos"]
 # the user's exclusions, and which photos they hide (the user has not confirmed deleting them)

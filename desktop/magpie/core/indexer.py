@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from magpie.core import imaging
+from magpie.core import imaging, signals
 from magpie.core.catalog import Catalog, Embedded, PendingFile
 from magpie.core.encoders import ImageEncoder
 from magpie.core.errors import DecodeError
@@ -121,6 +121,7 @@ class _Decoded:
     mtime_ns: int = 0
     error: str | None = None
     skipped: str | None = None  # outside the library's size limits: why
+    signals: signals.Signals | None = None  # duplicate finding's hash and sharpness
 
 
 _niced = threading.local()
@@ -174,7 +175,12 @@ class Indexer:
             except OSError as exc:  # the library's disk, not the photo: the grid makes one later
                 log.warning("thumbnail not cached (%s)", exc.strerror or exc)
             tensor = imaging.to_model_input(photo.image, self.encoder.pack.preprocess)
-            return _Decoded(item, tensor, photo.info, print_, before.st_size, before.st_mtime_ns)
+            # from this decode (no second read), at the thumbnail's size so that photos
+            # indexed before signals existed get the same hash from their cached thumbnail
+            found = signals.compute(imaging.make_thumbnail(photo.image, THUMBNAIL_SIZE))
+            return _Decoded(
+                item, tensor, photo.info, print_, before.st_size, before.st_mtime_ns, signals=found
+            )
         except DecodeError as exc:
             return _Decoded(item, error=str(exc).replace(f"{item.path}: ", "", 1))
         except FileNotFoundError:
@@ -253,6 +259,9 @@ class Indexer:
             (d.item.id, d.info.width, d.info.height) for d in skipped if d.info is not None
         )
         self.catalog.commit_batch(self.model_name, done, failed)
+        signals.store(
+            self.catalog, [(d.item.id, d.fingerprint, d.signals) for d in good if d.signals]
+        )
         if done:
             self.vectors.add(
                 np.array([e.file_id for e in done]), np.stack([e.vector for e in done])

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -438,6 +438,16 @@ class EngineHost(QObject):
                 done(value)
 
         self.tasks.run("query", run, deliver, failed or self._failed)
+
+    def borrow_engine(self) -> AbstractContextManager[Engine | None]:
+        """The open engine, kept open while the block runs (None while the library opens)."""
+        return self._slot.borrow()
+
+    @property
+    def engine(self) -> Engine | None:
+        """The open engine as the GUI thread last saw it: the organizer plans its jobs with
+        it, and they run only if it is still the open one (Background, borrow_engine)."""
+        return self._engine
 
     def run_with_engine(self, fn: Callable[[Engine | None], None]) -> None:
         """fn(engine) off the GUI thread, the engine borrowed as queries borrow it (None while

@@ -74,6 +74,7 @@ from magpie.gui.host import EngineHost, Page, Query
 from magpie.gui.item_models import FoldersModel, PathRole, TimeRole
 from magpie.gui.matches import MatchDelegate, MatchedResultsModel
 from magpie.gui.menus import build_menu_bar
+from magpie.gui.organize import Organizer
 from magpie.gui.player import play_at
 from magpie.gui.progress_panel import ProgressPanel
 from magpie.gui.search_options import NothingClose, SearchOptions
@@ -122,6 +123,8 @@ class MainWindow(QMainWindow):
         self.folders = FoldersModel(self)
         self._build(thumb_size)
         self._connect()
+        self.organize = Organizer(self)  # albums, duplicates, trash/copy/export
+        self.splitter.widget(0).layout().addWidget(self.organize.panel, 1)
         self._restore_geometry()
         self.statusBar().showMessage("Opening your library…")
 
@@ -467,6 +470,7 @@ class MainWindow(QMainWindow):
 
     def run_query_now(self) -> None:
         self.debounce.stop()
+        self.organize.current_album = None
         text = self.search_bar.edit.text()
         if text != self.query.text:
             self.query = queries.typed(self.query, text)
@@ -667,6 +671,7 @@ class MainWindow(QMainWindow):
         menu.addAction("Copy path", lambda: self.copy_paths(paths))
         copy_image = menu.addAction("Copy image", lambda: self.copy_image(paths[0]))
         copy_image.setEnabled(len(paths) == 1)
+        self.organize.extend_menu(menu, paths)
         return menu
 
     def play(self, path: str, seconds: float) -> None:
