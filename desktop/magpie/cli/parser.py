@@ -67,6 +67,9 @@ def _add_result_options(parser: argparse.ArgumentParser) -> None:
         "--after", type=_date, metavar="DATE", help="taken on or after (YYYY-MM-DD)"
     )
     parser.add_argument("--before", type=_date, metavar="DATE", help="taken before (YYYY-MM-DD)")
+    parser.add_argument(
+        "--place", metavar="NAME", help="only photos taken there (a town, city, region or country)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     index = command("index", "add folders (if given), bring the index up to date, exit")
     index.add_argument("folders", nargs="*", type=Path, metavar="FOLDER")
     index.add_argument("--polling", action="store_true", help="watch these folders by polling")
+    index.add_argument(
+        "--no-text", action="store_true", help="skip reading text in photos (OCR) this time"
+    )
 
     search = command("search", "find photos matching a text")
     search.add_argument("text")
@@ -110,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_result_options(similar)
 
     command("status", "counts, folders, model, device, files that failed and why")
+    command("places", "the places photos were taken (from their GPS), with counts")
     command("watch", "keep the index current until interrupted (headless)")
     remove = command("remove", "forget a folder (its photos stay on disk, untouched)")
     remove.add_argument("folder", type=Path)

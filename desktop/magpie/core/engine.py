@@ -24,9 +24,11 @@ import numpy as np
 from magpie.core import imaging, runtime
 from magpie.core.catalog import Catalog, Folder
 from magpie.core.encoders import ClipModel
+from magpie.core.enrichment import EnrichProgress, EnrichRun, read_texts, update_places
 from magpie.core.errors import MagpieError, ModelNotFoundError
 from magpie.core.indexer import IndexControl, Indexer, Progress, ThumbnailCache
 from magpie.core.library import Library
+from magpie.core.ocr import READER_ID, OcrUnavailableError, TextReader
 from magpie.core.pack_store import resolve_model
 from magpie.core.scanner import ScanReport, scan
 from magpie.core.vectorindex import VectorIndex
@@ -87,6 +89,8 @@ class Engine:
         self._device = device
         self._clip: ClipModel | None = None
         self._index: VectorIndex | None = None
+        self._text_reader: TextReader | None = None
+        self._text_unavailable = False
         self._state_lock = threading.RLock()
         self._writer_lock: Any = None
         self.initial_update: UpdateReport | None = None  # watch()'s catch-up run
@@ -263,6 +267,42 @@ class Engine:
         report.seconds = time.monotonic() - started
         return report
 
+    # --- the second pass: words in photos and places ------------------------------------------
+
+    @property
+    def text_reader(self) -> TextReader:
+        with self._state_lock:
+            if self._text_reader is None:
+                self._text_reader = TextReader(self.clip.device)
+            return self._text_reader
+
+    def enrich(
+        self,
+        progress: Callable[[EnrichProgress], None] | None = None,
+        control: IndexControl | None = None,
+        should_yield: Callable[[], bool] | None = None,
+        read_text: bool | None = None,
+    ) -> EnrichRun:
+        """Places for new GPS positions, then (if on) the text of photos not yet read.
+
+        Call after update(): it works on indexed photos only. Needs the writer lock.
+        """
+        self.acquire_writer()
+        started = time.monotonic()
+        placed = update_places(self.catalog)
+        if read_text is None:
+            read_text = self.library.load_settings().read_text
+        run = EnrichRun()
+        if read_text and not self._text_unavailable:
+            try:
+                run = read_texts(self.catalog, self.text_reader, progress, control, should_yield)
+            except OcrUnavailableError as exc:  # said once; photos and search work on
+                log.warning("%s; photos are searchable, the words in them are not", exc)
+                self._text_unavailable = True
+        run.places = placed
+        run.seconds = time.monotonic() - started
+        return run
+
     # --- search -----------------------------------------------------------------------------
 
     def search(
@@ -274,9 +314,10 @@ class Engine:
         folder: str | Path | None = None,
         date_from: float | None = None,
         date_to: float | None = None,
+        place: str | None = None,
     ) -> list[SearchResult]:
         query = self.clip.embed_texts([text])[0]
-        return self.search_vector(query, k, offset, threshold, folder, date_from, date_to)
+        return self.search_vector(query, k, offset, threshold, folder, date_from, date_to, place)
 
     def search_image(
         self, source: imaging.ImageSource, k: int = 50, **filters: Any
@@ -313,12 +354,16 @@ class Engine:
         folder: str | Path | None = None,
         date_from: float | None = None,
         date_to: float | None = None,
+        place: str | None = None,
     ) -> list[SearchResult]:
         query = query / max(float(np.linalg.norm(query)), 1e-12)
         allowed = None
         if folder is not None or date_from is not None or date_to is not None:
             where = Path(folder).expanduser().resolve() if folder is not None else None
             allowed = self.catalog.ids_matching(where, date_from, date_to)
+        if place:
+            at_place = self.catalog.ids_at_place(place)
+            allowed = at_place if allowed is None else np.intersect1d(allowed, at_place)
         hits = self.index.search(query, offset + k, allowed)
         ids, scores = hits.ids[offset:], hits.scores[offset:]
         if threshold is None:
@@ -377,7 +422,14 @@ class Engine:
             "device_note": runtime.cuda_note(),
             "failed": [{"path": p, "error": e} for p, e in self.catalog.failures()],
             "notices": self.notices(),
+            "text": self._text_status(),
         }
+
+    def _text_status(self) -> dict[str, Any]:
+        """The OCR pass's own progress (status shows it apart from indexing)."""
+        read, pending = self.catalog.text_counts(READER_ID)
+        enabled = self.library.load_settings().read_text
+        return {"enabled": enabled, "read": read, "pending": pending if enabled else 0}
 
     def notices(self) -> list[str]:
         """Things the user should be told once (a damaged catalog was rebuilt...)."""
@@ -427,14 +479,19 @@ class Engine:
         self.initial_update = self.update(progress=progress)
         if on_ready is not None:
             on_ready(watcher)
+        enrich_due = True  # the text/places pass runs whenever nothing more urgent waits
         try:
             while not stop.is_set():
+                if enrich_due and not dirty:
+                    run = self.enrich(should_yield=lambda: bool(dirty) or stop.is_set())
+                    enrich_due = run.stopped_early
                 with work:
                     work.wait_for(lambda: bool(dirty) or stop.is_set(), timeout=0.5)
                     batch = set(dirty)
                     dirty.clear()
                 if not batch or stop.is_set():
                     continue
+                enrich_due = True
                 report = self.update(only_under=sorted(batch), settle_s=quiet_s)
                 if report.deferred:
                     watcher.poke(batch)  # files still being written: look again

@@ -61,6 +61,7 @@ class Settings:
     results_per_page: int = 200
     score_threshold: float = 0.0
     int8_images: bool = False  # faster CPU indexing, once checked on the user's photos
+    read_text: bool = True  # OCR pass after embeddings: words in photos are searchable
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Settings:
