@@ -38,7 +38,9 @@ def kill_trial(library: Path, pack: Path, photos: Path, seed: int) -> dict[str, 
     base = [sys.executable, "-m", "magpie", "--library", str(library), "--model", str(pack)]
     rng = random.Random(seed)
     with subprocess.Popen(
-        [*base, "index", str(photos)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [*base, "index", str(photos), "--no-text"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     ) as proc:
         # strike once indexing is under way, at a random moment inside the run
         deadline = time.monotonic() + 60
@@ -54,7 +56,9 @@ def kill_trial(library: Path, pack: Path, photos: Path, seed: int) -> dict[str, 
         assert dupes == 0
     finally:
         catalog.close()
-    run = subprocess.run([*base, "index", "--json"], capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [*base, "index", "--no-text", "--json"], capture_output=True, text=True, check=True
+    )
     resumed = json.loads(run.stdout)
     status = json.loads(
         subprocess.run(

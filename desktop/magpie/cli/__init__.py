@@ -24,6 +24,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "search": commands.cmd_search,
     "similar": commands.cmd_similar,
     "status": commands.cmd_status,
+    "places": commands.cmd_places,
     "watch": commands.cmd_watch,
     "remove": commands.cmd_remove,
     "models": models_cmd.cmd_models,

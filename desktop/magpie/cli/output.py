@@ -102,6 +102,21 @@ def stderr_progress(args: argparse.Namespace) -> Callable[[Progress], None]:
     return report
 
 
+def text_progress(args: argparse.Namespace) -> Callable[[Any], None]:
+    """Progress of the text-reading pass (OCR), on its own line after indexing."""
+    bar = ProgressBar(sys.stderr, "reading text")
+
+    def report(p: Any) -> None:
+        detail = f"{p.done}/{p.total} at {p.rate:.1f}/s"
+        if bar.tty:
+            bar.stream.write(f"\rreading text {detail} {Path(p.current).name[:40]:<40}")
+            bar.stream.flush()
+        else:
+            bar.update(p.done, p.total, detail)
+
+    return report
+
+
 def print_results(args: argparse.Namespace, results: list[SearchResult]) -> None:
     """Matches first (`match`: true), then the less likely ones (contract: DESIGN.md)."""
     matches = sum(1 for r in results if r.match)

@@ -86,6 +86,9 @@ def _add_result_options(parser: argparse.ArgumentParser) -> None:
         metavar="-2..2",
         help="how readily a result counts as a match (default: the library's setting, 0)",
     )
+    parser.add_argument(
+        "--place", metavar="NAME", help="only photos taken there (a town, city, region or country)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATTERN",
         help="keep a name pattern or sub-folder out (repeatable; `magpie exclusions` lists them)",
     )
+    index.add_argument(
+        "--no-text", action="store_true", help="skip reading text in photos (OCR) this time"
+    )
 
     search = command("search", "find photos matching a text")
     search.add_argument("text")
@@ -155,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_result_options(similar)
 
     command("status", "counts, folders, model, device, files that failed and why")
+    command("places", "the places photos were taken (from their GPS), with counts")
     command("watch", "keep the index current until interrupted (headless)")
     remove = command("remove", "forget a folder (its photos stay on disk, untouched)")
     remove.add_argument("folder", type=Path)

@@ -119,7 +119,60 @@ MIGRATIONS: list[tuple[str, str]] = [
         " added_at REAL NOT NULL, PRIMARY KEY (album_id, file_id));"
         "CREATE INDEX IF NOT EXISTS album_files_file ON album_files(file_id)",
     ),
+    (
+        # text read in each photo (OCR) and where it was taken, in words (issue 15)
+        "photo-text-and-places",
+        """
+        CREATE TABLE photo_text (
+            file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            reader TEXT NOT NULL,
+            source_size INTEGER NOT NULL,
+            source_mtime_ns INTEGER NOT NULL,
+            seconds REAL
+        );
+        CREATE TABLE photo_place (
+            file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
+            lat REAL NOT NULL,
+            lon REAL NOT NULL,
+            version INTEGER NOT NULL,
+            locality TEXT,
+            city TEXT,
+            region TEXT,
+            county TEXT,
+            country TEXT,
+            country_code TEXT,
+            names TEXT  -- '|locality|city|...|' casefolded: whole-name lookups in SQL
+        );
+        CREATE INDEX photo_place_city ON photo_place(city);
+        CREATE INDEX photo_place_country ON photo_place(country);
+        -- the words and the place feed the lexical index (lexical.py's sources 3 and 4)
+        CREATE TRIGGER photo_text_words AFTER INSERT ON photo_text BEGIN
+            DELETE FROM lexical WHERE rowid = NEW.file_id * 16 + 3;
+            INSERT INTO lexical(rowid, body) SELECT NEW.file_id * 16 + 3, NEW.text
+            WHERE NEW.text != '';
+        END;
+        CREATE TRIGGER photo_text_words_gone AFTER DELETE ON photo_text BEGIN
+            DELETE FROM lexical WHERE rowid = OLD.file_id * 16 + 3;
+        END;
+        CREATE TRIGGER photo_place_words AFTER INSERT ON photo_place BEGIN
+            DELETE FROM lexical WHERE rowid = NEW.file_id * 16 + 4;
+            INSERT INTO lexical(rowid, body) SELECT NEW.file_id * 16 + 4,
+                trim(coalesce(NEW.locality, '') || ' ' || coalesce(NEW.city, '') || ' ' ||
+                coalesce(NEW.county, '') || ' ' || coalesce(NEW.region, '') || ' ' ||
+                coalesce(NEW.country, ''))
+            WHERE NEW.country IS NOT NULL;
+        END;
+        CREATE TRIGGER photo_place_words_gone AFTER DELETE ON photo_place BEGIN
+            DELETE FROM lexical WHERE rowid = OLD.file_id * 16 + 4;
+        END
+        """,
+    ),
 ]
+
+# Tables whose rows a damaged catalog's recovery copies into the new one (the others are
+# derived and rebuilt). A feature that stores the user's own data (albums...) adds its table.
+RECOVERED_TABLES: list[str] = ["folders", "files", "embeddings", "meta", "photo_text"]
 
 # Vector ids at or above this are video moments (MOMENT_ID_BASE + moments.id); below, file ids.
 MOMENT_ID_BASE = 1 << 48
@@ -156,6 +209,8 @@ MIGRATIONS.append(
 RECOVERED_TABLES: list[str] = ["folders", "files", "embeddings", "meta"]
 # albums: the user's own data
 RECOVERED_TABLES += ["albums", "album_files"]
+# text read in photos: derived, but slow to read again
+RECOVERED_TABLES += ["photo_text"]
 # moments and videos: derived, but a video's embeddings row says "indexed", so they go with it
 RECOVERED_TABLES += ["moments", "videos"]
 # the user's exclusions, and which photos they hide (the user has not confirmed deleting them)
@@ -170,6 +225,7 @@ _PENDING = (
     "WHERE f.state != 'failed' AND (e.file_id IS NULL OR e.source_size != f.size "
     "OR e.source_mtime_ns != f.mtime_ns) AND f.id NOT IN (SELECT file_id FROM excluded_files)"
 )
+_WORDS = ("text", "place")  # from photo_text and photo_place, not files
 _VIDEO_DETAILS = ("duration", "codec", "fps")  # PhotoDetails fields from the videos table
 
 # a photo counts as indexed (status, folder totals, the browsed grid) only while its vector is
@@ -837,12 +893,19 @@ class Catalog:
 
     def details(self, file_id: int) -> PhotoDetails | None:
         """Everything the preview shows about one photo."""
-        keys = [f.name for f in fields(PhotoDetails) if f.name not in _VIDEO_DETAILS]
+        keys = [f.name for f in fields(PhotoDetails) if f.name not in (*_VIDEO_DETAILS, *_WORDS)]
         rows = self._query(f"SELECT {', '.join(keys)} FROM files WHERE id = ?", (file_id,))
         if not rows:
             return None
         video = self.video_details(file_id) or {}
-        return PhotoDetails(decode_path(rows[0][0]), *rows[0][1:], **video)  # type: ignore[arg-type]
+        place = self.photo_place(file_id)
+        words = {
+            "text": self.photo_text(file_id) or "",
+            "place": ", ".join(dict.fromkeys(p for p in place[:2] + place[4:5] if p))
+            if place
+            else "",
+        }
+        return PhotoDetails(decode_path(rows[0][0]), *rows[0][1:], **video, **words)  # type: ignore[arg-type]
 
     def ids_matching(
         self, folder: str | Path | None, date_from: float | None, date_to: float | None
@@ -898,3 +961,99 @@ class Catalog:
 
     def integrity_ok(self) -> bool:
         return self._query("PRAGMA quick_check")[0][0] == "ok"
+
+    # --- words in photos and places (the second pass after embeddings) ----------------------
+
+    def text_pending(self, reader: str, limit: int | None = None) -> list[PendingFile]:
+        """Indexed photos whose text was never read, or read from an older file or reader."""
+        rows = self._query(
+            "SELECT f.id, f.path, f.size, f.mtime_ns FROM files f "
+            "JOIN folders d ON d.id = f.folder_id AND d.online = 1 "
+            "LEFT JOIN photo_text t ON t.file_id = f.id "
+            "WHERE f.state = 'indexed' AND (t.file_id IS NULL OR t.reader != ? "
+            "OR t.source_size != f.size OR t.source_mtime_ns != f.mtime_ns) "
+            "ORDER BY COALESCE(f.taken_at, f.mtime_ns / 1e9) DESC, f.id DESC LIMIT ?",
+            (reader, -1 if limit is None else limit),
+        )
+        return [PendingFile(r[0], decode_path(r[1]), r[2], r[3]) for r in rows]
+
+    def text_counts(self, reader: str) -> tuple[int, int]:
+        """(photos whose text is read and current, photos still to read)."""
+        done = self._query(
+            "SELECT count(*) FROM photo_text t JOIN files f ON f.id = t.file_id "
+            "WHERE f.state = 'indexed' AND t.reader = ? AND t.source_size = f.size "
+            "AND t.source_mtime_ns = f.mtime_ns",
+            (reader,),
+        )[0][0]
+        indexed = self._query("SELECT count(*) FROM files WHERE state = 'indexed'")[0][0]
+        return done, max(0, indexed - done)
+
+    def store_text(self, reader: str, results: Sequence[tuple[PendingFile, str, float]]) -> None:
+        """One transaction per batch; a file changed since it was read is not marked read."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO photo_text"
+                "(file_id, text, reader, source_size, source_mtime_ns, seconds) "
+                "SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM files WHERE id = ?)",
+                [
+                    (f.id, text, reader, f.size, f.mtime_ns, seconds, f.id)
+                    for f, text, seconds in results
+                ],
+            )
+
+    def photo_text(self, file_id: int) -> str | None:
+        rows = self._query("SELECT text FROM photo_text WHERE file_id = ?", (file_id,))
+        return rows[0][0] if rows else None
+
+    def places_pending(self, version: int) -> list[tuple[int, float, float]]:
+        """(file id, latitude, longitude) of photos with GPS whose place is not current."""
+        return self._query(
+            "SELECT f.id, f.gps_lat, f.gps_lon FROM files f "
+            "LEFT JOIN photo_place p ON p.file_id = f.id "
+            "WHERE f.gps_lat IS NOT NULL AND f.gps_lon IS NOT NULL AND (p.file_id IS NULL "
+            "OR p.version != ? OR p.lat != f.gps_lat OR p.lon != f.gps_lon)",
+            (version,),
+        )
+
+    def store_places(
+        self, version: int, rows: Sequence[tuple[int, float, float, tuple[str, ...] | None]]
+    ) -> None:
+        """rows: (file id, lat, lon, (locality, city, region, county, country, code) or None)."""
+
+        def key(names: tuple[str, ...] | None) -> str | None:
+            return "|" + "|".join(n.casefold() for n in names if n) + "|" if names else None
+
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO photo_place(file_id, lat, lon, version, locality, city, "
+                "region, county, country, country_code, names) SELECT ?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?, ? WHERE EXISTS (SELECT 1 FROM files WHERE id = ?)",
+                [
+                    (i, lat, lon, version, *(names or (None,) * 6), key(names), i)
+                    for i, lat, lon, names in rows
+                ],
+            )
+
+    def photo_place(self, file_id: int) -> tuple[str, ...] | None:
+        """(locality, city, region, county, country, country code) or None."""
+        rows = self._query(
+            "SELECT locality, city, region, county, country, country_code FROM photo_place "
+            "WHERE file_id = ? AND country IS NOT NULL",
+            (file_id,),
+        )
+        return tuple(v or "" for v in rows[0]) if rows else None
+
+    def places(self) -> list[tuple[str, str, str, int]]:
+        """(city, region, country, photos) of every place photos were taken, most first."""
+        return self._query(
+            "SELECT p.city, p.region, p.country, count(*) FROM photo_place p "
+            "JOIN files f ON f.id = p.file_id WHERE f.state = 'indexed' AND p.country IS NOT NULL "
+            "GROUP BY p.city, p.region, p.country ORDER BY count(*) DESC, p.city"
+        )
+
+    def ids_at_place(self, name: str) -> np.ndarray:
+        """Photos taken at a place named `name` (locality, city, region, county, country or
+        country code; case-insensitive, whole names)."""
+        key = "%|" + name.strip().casefold().replace("%", "").replace("_", "") + "|%"
+        rows = self._query("SELECT file_id FROM photo_place WHERE names LIKE ?", (key,))
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))

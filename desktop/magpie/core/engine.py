@@ -24,11 +24,13 @@ import numpy as np
 from magpie.core import imaging, pairs, runtime, video
 from magpie.core.catalog import Catalog, Folder
 from magpie.core.encoders import ClipModel
+from magpie.core.enrichment import EnrichProgress, EnrichRun, read_texts, update_places
 from magpie.core.errors import MagpieError, ModelNotFoundError
 from magpie.core.exclusions import ExclusionStore, SizeLimits, resolve_exclusion
 from magpie.core.indexer import IndexControl, Indexer, Progress, ThumbnailCache
 from magpie.core.int8 import Int8Check
 from magpie.core.library import Library
+from magpie.core.ocr import READER_ID, OcrUnavailableError, TextReader
 from magpie.core.pack_store import resolve_model
 from magpie.core.records import Counts, FailedFile, FolderStatus, Status
 from magpie.core.scanner import ScanReport, scan
@@ -91,6 +93,8 @@ class Engine:
         self._index: VectorIndex | None = None
         self._samplers: dict[str, BackgroundSampler] = {}
         self._saved_stamp: str | None = None  # the generation the index file on disk holds
+        self._text_reader: TextReader | None = None
+        self._text_unavailable = False
         self._state_lock = threading.RLock()
         self._writer_lock: Any = None
         self.initial_update: UpdateReport | None = None  # watch()'s catch-up run
@@ -378,6 +382,42 @@ class Engine:
         report.seconds = time.monotonic() - started
         return report
 
+    # --- the second pass: words in photos and places ------------------------------------------
+
+    @property
+    def text_reader(self) -> TextReader:
+        with self._state_lock:
+            if self._text_reader is None:
+                self._text_reader = TextReader(self.clip.device)
+            return self._text_reader
+
+    def enrich(
+        self,
+        progress: Callable[[EnrichProgress], None] | None = None,
+        control: IndexControl | None = None,
+        should_yield: Callable[[], bool] | None = None,
+        read_text: bool | None = None,
+    ) -> EnrichRun:
+        """Places for new GPS positions, then (if on) the text of photos not yet read.
+
+        Call after update(): it works on indexed photos only. Needs the writer lock.
+        """
+        self.acquire_writer()
+        started = time.monotonic()
+        placed = update_places(self.catalog)
+        if read_text is None:
+            read_text = self.library.load_settings().read_text
+        run = EnrichRun()
+        if read_text and not self._text_unavailable:
+            try:
+                run = read_texts(self.catalog, self.text_reader, progress, control, should_yield)
+            except OcrUnavailableError as exc:  # said once; photos and search work on
+                log.warning("%s; photos are searchable, the words in them are not", exc)
+                self._text_unavailable = True
+        run.places = placed
+        run.seconds = time.monotonic() - started
+        return run
+
     # --- search -----------------------------------------------------------------------------
 
     def search(
@@ -541,7 +581,14 @@ class Engine:
             device_note=runtime.cuda_note(),
             failed=[FailedFile(p, e) for p, e in self.catalog.failures()],
             notices=self.notices(),
+            text=self._text_status(),
         )
+
+    def _text_status(self) -> dict[str, Any]:
+        """The OCR pass's own progress (status shows it apart from indexing)."""
+        read, pending = self.catalog.text_counts(READER_ID)
+        enabled = self.library.load_settings().read_text
+        return {"enabled": enabled, "read": read, "pending": pending if enabled else 0}
 
     def notices(self) -> list[str]:
         """Things the user should be told once (a damaged catalog was rebuilt...)."""
@@ -602,12 +649,17 @@ class Engine:
         self.initial_update = self.update(progress=progress)
         if on_ready is not None:
             on_ready(watcher)
+        enrich_due = True  # the text/places pass runs whenever nothing more urgent waits
         try:
             while not stop.is_set():
+                if enrich_due and not changed.waiting():
+                    run = self.enrich(should_yield=lambda: changed.waiting() or stop.is_set())
+                    enrich_due = run.stopped_early
                 changed.wait(stop, timeout=0.5)
                 batch = changed.take()
                 if not batch or stop.is_set():
                     continue
+                enrich_due = True
                 report = self.update_changed(batch, watcher, quiet_s)
                 if on_update is not None:
                     on_update(report)

@@ -63,6 +63,7 @@ class Settings:
     match_sensitivity: int = 0  # -2 (strict) .. 2 (generous): see magpie.core.matching
     int8_images: bool = False  # faster CPU indexing, once checked on the user's photos
     language: str = ""  # the query language NLLB packs are told ("" = the system locale)
+    read_text: bool = True  # OCR pass after embeddings: words in photos are searchable
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Settings:

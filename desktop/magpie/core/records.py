@@ -56,6 +56,8 @@ class Status:
     device_note: str = ""
     failed: list[FailedFile] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # to tell the user once
+    # the text pass (OCR) apart from indexing: {"enabled": bool, "read": N, "pending": N}
+    text: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +69,7 @@ class Status:
             "device_note": self.device_note,
             "failed": [f.to_json() for f in self.failed],
             "notices": list(self.notices),
+            "text": dict(self.text),
         }
 
 
@@ -89,3 +92,6 @@ class PhotoDetails:
     duration: float | None = None
     codec: str | None = None
     fps: float | None = None
+    # words read in the photo (OCR) and where it was taken ("Intendente, Lisbon, Portugal")
+    text: str = ""
+    place: str = ""

@@ -73,6 +73,7 @@ class SearchRequest:
     folder: str | Path | None = None
     date_from: float | None = None
     date_to: float | None = None
+    place: str | None = None  # only photos taken there (a town, city, region or country)
     sensitivity: int = 0
     skip: frozenset[int] = frozenset()  # never returned (the photo "similar" starts from)
 
@@ -171,6 +172,9 @@ class Search:
         ):
             where = Path(request.folder).expanduser().resolve() if request.folder else None
             allowed = self.catalog.ids_matching(where, request.date_from, request.date_to)
+        if request.place:
+            at_place = self.catalog.ids_at_place(request.place)
+            allowed = at_place if allowed is None else np.intersect1d(allowed, at_place)
         searched = len(allowed) if allowed is not None else len(self.store)
         if searched == 0:
             return []

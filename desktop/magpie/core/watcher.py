@@ -213,6 +213,11 @@ class ChangedFolders:
             self._cond.notify_all()
             return first
 
+    def waiting(self) -> bool:
+        """Changes wait for an update (lower-priority work should yield to them)."""
+        with self._cond:
+            return bool(self._dirs)
+
     def take(self) -> list[str]:
         with self._cond:
             dirs = sorted(self._dirs)
