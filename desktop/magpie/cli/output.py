@@ -110,6 +110,19 @@ def stderr_progress(args: argparse.Namespace) -> Callable[[Any], None]:
 def print_results(args: argparse.Namespace, results: list[Any]) -> None:
     emit(
         args,
-        {"results": [{"path": r.path, "score": round(r.score, 6)} for r in results]},
-        lambda: "\n".join(f"{r.score:.3f}  {r.path}" for r in results) or "no results",
+        {"results": [_result_json(r) for r in results]},
+        lambda: (
+            "\n".join(
+                f"{r.score:.3f}  {r.path}" + (f"  (on {r.machine})" if r.machine else "")
+                for r in results
+            )
+            or "no results"
+        ),
     )
+
+
+def _result_json(result: Any) -> dict[str, Any]:
+    item = {"path": result.path, "score": round(result.score, 6)}
+    if getattr(result, "machine", None):
+        item["machine"] = result.machine  # a shared store: the photo lives on that machine
+    return item

@@ -24,6 +24,13 @@ def _add_common(parser: argparse.ArgumentParser, suppress: bool) -> None:
         "--device", choices=("auto", "cpu", "cuda"), default=default(None), help="compute device"
     )
     group.add_argument(
+        "--store",
+        metavar="milvus:URI",
+        default=default(None),
+        help="keep vectors in a shared Milvus (a .db file or http://HOST:19530); "
+        "default $MAGPIE_STORE, else the local index",
+    )
+    group.add_argument(
         "--json", action="store_true", default=default(False), help="print one JSON document"
     )
     group.add_argument(
@@ -100,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     index = command("index", "add folders (if given), bring the index up to date, exit")
     index.add_argument("folders", nargs="*", type=Path, metavar="FOLDER")
     index.add_argument("--polling", action="store_true", help="watch these folders by polling")
+    index.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="with a shared store: encode only share I of N (by content); others adopt it",
+    )
 
     search = command("search", "find photos matching a text")
     search.add_argument("text")

@@ -596,3 +596,22 @@ class Catalog:
 
     def integrity_ok(self) -> bool:
         return self._query("PRAGMA quick_check")[0][0] == "ok"
+
+    # --- shared stores ------------------------------------------------------------------------
+
+    def placement(self, ids: Sequence[int]) -> dict[int, tuple[str, str | None, float]]:
+        """id -> (path, fingerprint, date taken or else modified): what a shared store keeps."""
+        out: dict[int, tuple[str, str | None, float]] = {}
+        for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+            chunk = list(ids[start : start + 900])
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                "SELECT id, path, fingerprint, COALESCE(taken_at, mtime_ns / 1e9) "
+                f"FROM files WHERE id IN ({marks})"
+            )
+            for file_id, raw, print_, when in self._query(sql, chunk):
+                out[file_id] = (decode_path(raw), print_, float(when))
+        return out
+
+    def max_file_id(self) -> int:
+        return int(self._query("SELECT COALESCE(max(id), 0) FROM files")[0][0])

@@ -29,7 +29,9 @@ from magpie.core.indexer import IndexControl, Indexer, Progress, ThumbnailCache
 from magpie.core.library import Library
 from magpie.core.pack_store import resolve_model
 from magpie.core.scanner import ScanReport, scan
-from magpie.core.vectorindex import VectorIndex
+from magpie.core.stores import StoreSpec, resolve_store_spec
+from magpie.core.stores.base import SearchFilters, VectorStore
+from magpie.core.stores.faiss_store import FaissStore
 from magpie.core.watcher import WATCH_MODES, FolderWatcher, WatchedRoot
 
 log = logging.getLogger("magpie.engine")
@@ -45,6 +47,7 @@ class SearchResult:
     score: float
     file_id: int
     fingerprint: str | None = None  # the thumbnail cache key
+    machine: str | None = None  # set when the photo lives on another machine (shared store)
 
 
 @dataclass
@@ -57,6 +60,7 @@ class UpdateReport:
     seconds: float = 0.0
     deferred: int = 0
     offline: list[str] = field(default_factory=list)
+    waiting: int = 0  # left to another shard of a shared store
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,13 +84,16 @@ class Engine:
         model: str | None = None,
         device: str | None = None,
         writer: bool = False,
+        store: str | None = None,
     ) -> None:
         self.library = library if isinstance(library, Library) else Library(library)
         self.library.ensure()
+        self.store_spec: StoreSpec | None = resolve_store_spec(store)  # None: local FAISS
+        self.shard: tuple[int, int] | None = None  # with a shared store: this process's share
         self._model_spec = model
         self._device = device
         self._clip: ClipModel | None = None
-        self._index: VectorIndex | None = None
+        self._index: VectorStore | None = None
         self._state_lock = threading.RLock()
         self._writer_lock: Any = None
         self.initial_update: UpdateReport | None = None  # watch()'s catch-up run
@@ -119,6 +126,8 @@ class Engine:
     def close(self) -> None:
         if self._writer_lock is not None and self._index is not None:
             self._save_index()
+        if hasattr(self._index, "close"):
+            self._index.close()  # a shared store's connection
         self.catalog.close()
         if self._writer_lock is not None:
             self._writer_lock.release()
@@ -150,22 +159,32 @@ class Engine:
         return self.library.root / "index" / f"{_safe_name(self.model_name)}.faiss"
 
     @property
-    def index(self) -> VectorIndex:
+    def index(self) -> VectorStore:
         """The vector index, loaded if it matches the catalog, else rebuilt from it."""
         with self._state_lock:
+            if self._index is None and self.store_spec is not None:
+                self._index = self._open_shared_store(self.store_spec)
             if self._index is None:
                 dim = self.clip.dim
                 stamp = self.catalog.generation(self.model_name)
-                loaded = VectorIndex.load(self._index_path(), dim, stamp)
+                loaded = FaissStore.load(self._index_path(), dim, stamp)
                 if loaded is None:
                     loaded = self._rebuild_index(dim)
                 self._index = loaded
             return self._index
 
-    def _rebuild_index(self, dim: int) -> VectorIndex:
+    def _open_shared_store(self, spec: StoreSpec) -> VectorStore:
+        from magpie.core.stores.milvus_store import MilvusStore
+
+        store = MilvusStore(spec.uri, self.catalog, self.model_name, self.clip.dim)
+        if self.is_writer:  # only the writer sends: a reader must not race its removals
+            store.synchronise(self._index_path(), self.catalog.generation(self.model_name))
+        return store
+
+    def _rebuild_index(self, dim: int) -> FaissStore:
         started = time.monotonic()
         ids, vectors = self.catalog.vectors(self.model_name, dim)
-        index = VectorIndex(dim)
+        index = FaissStore(dim)
         if len(ids) >= index.approximate_from:
             index.build_approximate(ids, vectors)
         else:
@@ -253,9 +272,11 @@ class Engine:
         report.deferred, report.offline = scanned.deferred, scanned.offline
         index = self.index
         index.remove(np.array(scanned.removed_ids, dtype=np.int64))
+        if hasattr(index, "shard"):
+            index.shard = self.shard
         indexer = Indexer(self.catalog, self.clip.image, self.model_name, index, self.thumbnails)
         run = indexer.run(progress=progress, control=control)
-        report.indexed, report.failed = run.indexed, run.failed
+        report.indexed, report.failed, report.waiting = run.indexed, run.failed, run.waiting
         if index.needs_approximate():
             ids, vectors = self.catalog.vectors(self.model_name, self.clip.dim)
             index.build_approximate(ids, vectors)
@@ -316,10 +337,10 @@ class Engine:
     ) -> list[SearchResult]:
         query = query / max(float(np.linalg.norm(query)), 1e-12)
         allowed = None
-        if folder is not None or date_from is not None or date_to is not None:
-            where = Path(folder).expanduser().resolve() if folder is not None else None
-            allowed = self.catalog.ids_matching(where, date_from, date_to)
-        hits = self.index.search(query, offset + k, allowed)
+        filters = SearchFilters.of(folder, date_from, date_to)
+        if filters is not None and not self.index.pushes_filters:
+            allowed = self.catalog.ids_matching(filters.folder, filters.date_from, filters.date_to)
+        hits = self.index.search(query, offset + k, allowed, filters)
         ids, scores = hits.ids[offset:], hits.scores[offset:]
         if threshold is None:
             threshold = self.library.load_settings().score_threshold or None
@@ -327,10 +348,13 @@ class Engine:
             keep = scores >= threshold
             ids, scores = ids[keep], scores[keep]
         known = self.catalog.describe(ids.tolist())
+        remote = hits.places  # photos of other machines sharing the store
         return [
             SearchResult(known[i][0], float(s), int(i), known[i][1])
-            for i, s in zip(ids.tolist(), scores.tolist(), strict=True)
             if i in known
+            else SearchResult(remote[i].path, float(s), -1, remote[i].fingerprint, remote[i].host)
+            for i, s in zip(ids.tolist(), scores.tolist(), strict=True)
+            if i in known or i in remote
         ]
 
     def browse(

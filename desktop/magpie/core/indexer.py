@@ -29,7 +29,7 @@ from magpie.core.encoders import ImageEncoder
 from magpie.core.errors import DecodeError
 from magpie.core.imaging import PhotoInfo
 from magpie.core.scanner import fingerprint
-from magpie.core.vectorindex import VectorIndex
+from magpie.core.stores.base import VectorStore
 
 log = logging.getLogger("magpie.indexer")
 
@@ -52,6 +52,7 @@ class IndexRun:
     failed: int = 0
     seconds: float = 0.0
     cancelled: bool = False
+    waiting: int = 0  # another process's share of a shared store, not encoded yet
 
 
 class IndexControl:
@@ -133,7 +134,7 @@ class Indexer:
         catalog: Catalog,
         encoder: ImageEncoder,
         model_name: str,
-        vectors: VectorIndex,
+        vectors: VectorStore,
         thumbnails: ThumbnailCache,
         workers: int | None = None,
     ) -> None:
@@ -152,6 +153,8 @@ class Indexer:
         try:
             before = os.stat(item.path)
             print_ = fingerprint(item.path, before.st_size)
+            if not self.vectors.owns(print_):  # another process's share: not even decoded
+                return _Decoded(item, None, None, print_, before.st_size, before.st_mtime_ns)
             photo = imaging.decode_photo(item.path, self._decode_side)
             try:
                 self.thumbnails.store(print_, photo.image)
@@ -216,14 +219,21 @@ class Indexer:
         return run
 
     def _commit(self, batch: list[_Decoded], run: IndexRun) -> None:
-        good = [d for d in batch if d.error is None]
+        good = [d for d in batch if d.error is None and d.tensor is not None]
+        run.waiting += sum(d.error is None and d.tensor is None for d in batch)
         failed = [(d.item.id, d.error or "") for d in batch if d.error is not None]
         done: list[Embedded] = []
         if good:
-            vectors = self.encoder.encode(np.stack([d.tensor for d in good]))
+            # a shared store may hold some contents already (encoded by another machine):
+            # those are adopted, so a content is encoded once
+            known = self.vectors.known_vectors([d.fingerprint for d in good])
+            fresh = [d for d in good if d.fingerprint not in known]
+            if fresh:
+                encoded = self.encoder.encode(np.stack([d.tensor for d in fresh]))
+                known.update((d.fingerprint, v) for d, v in zip(fresh, encoded, strict=True))
             done = [
-                Embedded(d.item.id, v, d.size, d.mtime_ns, d.fingerprint, d.info)  # type: ignore[arg-type]
-                for d, v in zip(good, vectors, strict=True)
+                Embedded(d.item.id, known[d.fingerprint], d.size, d.mtime_ns, d.fingerprint, d.info)  # type: ignore[arg-type]
+                for d in good
             ]
         for file_id, error in failed:
             log.info("could not index file %d: %s", file_id, error)

@@ -13,9 +13,9 @@ import logging
 import math
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,6 +44,8 @@ def faiss() -> faiss_module:  # type: ignore[valid-type]
 class Hits:
     ids: np.ndarray  # int64, best first
     scores: np.ndarray  # float32 cosine similarity
+    # negative ids: photos of another library sharing the store -> their RemotePlace
+    places: dict[int, Any] = field(default_factory=dict)
 
 
 class VectorIndex:
