@@ -419,9 +419,12 @@ class MilvusStore:
             saved = json.loads(state_file.read_text())
         except (OSError, ValueError):
             saved = None
+        held = self.catalog._query(
+            "SELECT count(*) FROM embeddings WHERE model = ?", (self.model,)
+        )[0][0]
+        if saved == self._state(stamp) and self.count_mine() == held:
+            return 0  # the usual open: no vectors read
         ids, vectors = self.catalog.vectors(self.model, self.dim)
-        if saved == self._state(stamp) and self.count_mine() == len(ids):
-            return 0
         started = time.monotonic()
         present = self._my_ids()
         wanted = set(ids.tolist())
