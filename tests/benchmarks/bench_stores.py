@@ -3,6 +3,7 @@ Milvus store (run by hand, prints JSON).
 
     python tests/benchmarks/bench_stores.py search [--sizes 100000,1000000] [--queries 200]
     python tests/benchmarks/bench_stores.py indexing [--photos 120] [--processes 1,2,4]
+    (MAGPIE_SHARED=DIR if ../shared is elsewhere, as for the tests)
 
 search: the same clustered 512-d unit vectors (bench_search.py's generator) go into the app's
 FaissStore (exact fp16 up to 250k, IVF beyond, as the app builds it) and into a MilvusStore on
@@ -42,7 +43,8 @@ from magpie.core.stores.faiss_store import FaissStore  # noqa: E402
 from magpie.core.stores.milvus_store import MilvusStore  # noqa: E402
 
 WORK = Path(tempfile.gettempdir()) / "magpie-bench-stores"
-BRIDGE = REPO.parent / "shared" / "packs" / "bridge-effnetl0-minilm"
+SHARED = Path(os.environ.get("MAGPIE_SHARED", REPO.parent / "shared"))  # as in conftest.py
+BRIDGE = SHARED / "packs" / "bridge-effnetl0-minilm"
 DAY = 86_400.0
 
 
@@ -193,11 +195,13 @@ def finish(processes: list[subprocess.Popen[str]]) -> list[dict[str, object]]:
 
 
 def bench_indexing(photos: int, counts: list[int]) -> dict[str, object]:
-    from photoset import photo_set
+    import photoset
+
+    photoset.SOURCES = SHARED / "photos" / "large"
 
     if not BRIDGE.is_dir():
         sys.exit(f"{BRIDGE} is missing: the indexing benchmark needs ../shared/packs")
-    folder = photo_set(photos)
+    folder = photoset.photo_set(photos)
     results: dict[str, object] = {"photos": photos, "pack": BRIDGE.name}
     base = WORK / "indexing"
     shutil.rmtree(base, ignore_errors=True)
@@ -215,7 +219,9 @@ def bench_indexing(photos: int, counts: list[int]) -> dict[str, object]:
         data = base / f"milvus-{count}"
         server = subprocess.Popen(
             [
-                shutil.which("milvus-lite") or "milvus-lite",
+                sys.executable,
+                "-m",
+                "milvus_lite",
                 "server",
                 "--data-dir",
                 str(data),
