@@ -4,6 +4,7 @@ once; shards split the work; faults leave the local catalog intact and are repai
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -291,8 +292,6 @@ def test_store_and_shard_specs():
 def test_cli_store_option_and_environment(
     tmp_path: Path, colour_pack: Path, photos: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ):
-    import json
-
     from magpie.launch import main as magpie
 
     other = tmp_path / "other"
@@ -321,3 +320,33 @@ def test_cli_store_option_and_environment(
     lines = capsys.readouterr().err.strip().splitlines()
     assert all("retrying" in line for line in lines[:-1])  # said while it retries
     assert "unreachable" in lines[-1] and not any("Traceback" in line for line in lines)
+
+
+def test_a_new_process_reopens_the_store_and_a_held_file_is_explained(
+    tmp_path: Path, colour_pack: Path, photos: Path
+):
+    import subprocess
+    import sys
+
+    store = f"milvus:{tmp_path / 'reopen.db'}"
+    base = [sys.executable, "-m", "magpie", "--model", str(colour_pack), "--device", "cpu"]
+    base += ["--store", store, "--json"]
+    lib1, lib2 = ["--library", str(tmp_path / "l1")], ["--library", str(tmp_path / "l2")]
+    done = subprocess.run([*base, *lib1, "index", str(photos)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    # a later process finds the collection released (Milvus Lite, or a restarted server)
+    found = subprocess.run(
+        [*base, *lib2, "search", "red", "-k", "1"], capture_output=True, text=True
+    )
+    assert found.returncode == 0, found.stderr
+    assert Path(json.loads(found.stdout)["results"][0]["path"]).name == "red.jpg"
+    holder = shared_library(tmp_path / "l3", colour_pack, tmp_path / "reopen.db")
+    try:
+        holder.index  # noqa: B018  (this process now serves the file)
+        held = subprocess.run(
+            [*base, *lib2, "search", "red"], capture_output=True, text=True, timeout=120
+        )
+        assert held.returncode == 1
+        assert "one process at a time" in held.stderr.strip().splitlines()[-1]
+    finally:
+        holder.close()

@@ -173,6 +173,11 @@ class MilvusStore:
                     time.sleep(wait)
         self._write_failed = True
         reason = getattr(last, "message", None) or str(last)
+        if self.uri.endswith(".db"):
+            reason += (
+                "; a Milvus Lite file serves one process at a time: is another Magpie using "
+                "it? To share it, run `milvus-lite server` or a Milvus server"
+            )
         raise StoreUnavailableError(
             f"the shared store (Milvus at {self.uri}) is unreachable: could not {what} after "
             f"{self.retries + 1} tries ({reason}). Nothing was lost: this library's catalog "
@@ -195,6 +200,9 @@ class MilvusStore:
                 if not client.has_collection(self.collection):  # not a creation race: a fault
                     raise
         self._check(client.describe_collection(self.collection))
+        # a collection is searchable once loaded; a restarted server (or a Milvus Lite file
+        # opened by a new process) holds it released. Loading a loaded one is a no-op.
+        client.load_collection(self.collection)
 
     def _create(self, client: Any) -> None:
         from pymilvus import DataType, MilvusClient
