@@ -51,6 +51,10 @@ MAX_PATH_BYTES = 4000  # the path field's capacity (display only; filters use ha
 MAX_TOPK = 16384  # Milvus's limit on one search's k
 WRITE_CHUNK = 1000
 HNSW = {"M": 16, "efConstruction": 200}
+# Candidates per search. Measured on 100k clustered 512-d vectors in Milvus Lite (30 queries):
+# ef 64 gave recall@10 0.67 (0.47 with a 10% date filter), 256 gave 0.92 (0.77), 512 gave
+# 0.98 (0.90) at no measurable extra latency there (the engine's overhead dominates).
+HNSW_EF = 512
 
 
 def collection_name(model: str) -> str:
@@ -382,7 +386,7 @@ class MilvusStore:
                 limit=k,
                 filter=expr,
                 output_fields=["library", "file_id", "host", "path", "fingerprint"],
-                search_params={"metric_type": "IP", "params": {"ef": max(64, k)}},
+                search_params={"metric_type": "IP", "params": {"ef": max(HNSW_EF, k)}},
             ),
             "search",
         )
