@@ -2,6 +2,7 @@
 Milvus store (run by hand, prints JSON).
 
     python tests/benchmarks/bench_stores.py search [--sizes 100000,1000000] [--queries 200]
+    python tests/benchmarks/bench_stores.py ef [--size 100000] [--widths 64,256,512]  (after search)
     python tests/benchmarks/bench_stores.py indexing [--photos 120] [--processes 1,2,4]
     (MAGPIE_SHARED=DIR if ../shared is elsewhere, as for the tests)
 
@@ -169,6 +170,56 @@ def bench_search(n: int, query_count: int) -> dict[str, object]:
     return out
 
 
+def bench_ef(n: int, query_count: int, widths: list[int]) -> list[dict[str, object]]:
+    """Recall and latency per HNSW search width, on the collection `search` left behind."""
+    db = WORK / f"search-{n}.db"
+    if not db.exists():
+        sys.exit(f"{db} is missing: run `search --sizes {n}` first")
+    vectors = clustered(n, seed=0)
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    rng = np.random.default_rng(1)  # the same queries as `search` (its first query_count)
+    queries = vectors[rng.choice(n, 200, replace=False)] + 0.3 * rng.standard_normal(
+        (200, DIM)
+    ).astype(np.float32)
+    queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True))[:query_count]
+    scores = queries @ vectors.T
+    truth = ids[np.argsort(-scores, axis=1)[:, :10]]
+    cut = float(np.percentile(ids * DAY / 100, 10))
+    masked = np.where((ids * DAY / 100 < cut)[None, :], scores, -np.inf)
+    truth_filtered = ids[np.argsort(-masked, axis=1)[:, :10]]
+    store = MilvusStore(str(db), SyntheticCatalog(n), "bench-model", DIM)  # type: ignore[arg-type]
+    out = []
+    for ef in widths:
+        for name, filters, expected in (
+            ("plain", None, truth),
+            ("date 10%", SearchFilters(date_to=cut), truth_filtered),
+        ):
+            found, latencies = [], []
+            for query in queries:
+                started = time.perf_counter()
+                result = store.client.search(
+                    store.collection,
+                    data=[query.tolist()],
+                    limit=10,
+                    filter=store._expression(None, filters),
+                    output_fields=["file_id"],
+                    search_params={"metric_type": "IP", "params": {"ef": ef}},
+                )
+                latencies.append((time.perf_counter() - started) * 1000)
+                found.append(np.array([hit["entity"]["file_id"] for hit in result[0]]))
+            out.append(
+                {
+                    "ef": ef,
+                    "search": name,
+                    "recall_at_10": round(recall(found, expected), 3),
+                    "p50_ms": round(percentile(latencies, 50), 1),
+                }
+            )
+            print(json.dumps(out[-1]), file=sys.stderr)
+    store.close()
+    return out
+
+
 # --- indexing with N processes ----------------------------------------------------------------
 
 
@@ -275,12 +326,18 @@ def main() -> None:
     search = sub.add_parser("search")
     search.add_argument("--sizes", default="100000")
     search.add_argument("--queries", type=int, default=200)
+    widths = sub.add_parser("ef")
+    widths.add_argument("--size", type=int, default=100_000)
+    widths.add_argument("--queries", type=int, default=30)
+    widths.add_argument("--widths", default="64,256,512")
     indexing = sub.add_parser("indexing")
     indexing.add_argument("--photos", type=int, default=120)
     indexing.add_argument("--processes", default="1,2,4")
     args = parser.parse_args()
     if args.what == "search":
         report = [bench_search(int(n), args.queries) for n in args.sizes.split(",")]
+    elif args.what == "ef":
+        report = bench_ef(args.size, args.queries, [int(w) for w in args.widths.split(",")])
     else:
         report = bench_indexing(args.photos, [int(c) for c in args.processes.split(",")])
     print(json.dumps(report, indent=2))
