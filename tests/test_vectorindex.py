@@ -69,3 +69,29 @@ def test_save_and_load_with_stamp(tmp_path: Path):
     path.write_bytes(path.read_bytes()[:50])
     assert VectorIndex.load(path, 64, "3.1") is None  # truncated: rebuild
     assert VectorIndex.load(tmp_path / "missing.faiss", 64, "3.1") is None
+
+
+def test_two_threads_saving_at_once_both_succeed(tmp_path: Path):
+    """The writer lane and close() may save together: neither may lose its temp file."""
+    import threading
+
+    index = VectorIndex(64)
+    index.add(np.arange(300), clustered(300))
+    path = tmp_path / "index" / "pack.faiss"
+    errors: list[BaseException] = []
+
+    def save_many(stamp: str) -> None:
+        try:
+            for _ in range(25):
+                index.save(path, stamp)
+        except BaseException as exc:  # the test reports any failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save_many, args=(s,)) for s in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(p.name for p in path.parent.iterdir()) == ["pack.faiss", "pack.json"]
+    assert VectorIndex.load(path, 64, "a") or VectorIndex.load(path, 64, "b")

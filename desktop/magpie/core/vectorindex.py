@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,7 @@ class VectorIndex:
         self.dim = dim
         self.approximate_from = approximate_from
         self._lock = threading.RLock()
+        self._save_lock = threading.Lock()
         self._index = self._exact()
         self.kind = "exact"
 
@@ -136,24 +138,35 @@ class VectorIndex:
     # --- persistence ------------------------------------------------------------------------
 
     def save(self, path: Path, stamp: str) -> None:
-        """Atomically write the index and a sidecar stamp (the catalog generation it holds)."""
+        """Atomically write the index and a sidecar stamp (the catalog generation it holds).
+
+        Two threads of one process may save at once (the writer lane and close()): each
+        writes its own temporary file, and the save lock keeps the index and its stamp
+        from being replaced by two savers interleaved.
+        """
         f = faiss()
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-        with self._lock:
-            f.write_index(self._index, str(tmp))
-            meta = {
-                "stamp": stamp,
-                "dim": self.dim,
-                "kind": self.kind,
-                "count": int(self._index.ntotal),
-            }
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        stamp_tmp = path.with_suffix(".json.tmp")
-        stamp_tmp.write_text(json.dumps(meta))
-        os.replace(stamp_tmp, path.with_suffix(".json"))
+        with self._save_lock:
+            fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+            os.close(fd)
+            tmp = Path(tmp_name)
+            try:
+                with self._lock:
+                    f.write_index(self._index, str(tmp))
+                    meta = {
+                        "stamp": stamp,
+                        "dim": self.dim,
+                        "kind": self.kind,
+                        "count": int(self._index.ntotal),
+                    }
+                with open(tmp, "rb+") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
+            stamp_tmp = path.with_suffix(".json.tmp")
+            stamp_tmp.write_text(json.dumps(meta))
+            os.replace(stamp_tmp, path.with_suffix(".json"))
 
     @classmethod
     def load(cls, path: Path, dim: int, stamp: str) -> VectorIndex | None:
