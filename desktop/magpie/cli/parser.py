@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,20 @@ class _Ordered(argparse.Action):
         items = list(getattr(namespace, self.dest, None) or [])
         items.append((self.const, values))
         setattr(namespace, self.dest, items)
+
+
+def _sub_commands(
+    parser: argparse.ArgumentParser, dest: str, metavar: str, required: bool = False
+) -> Callable[[str, str], argparse.ArgumentParser]:
+    """A factory for `parser`'s sub-commands, each taking the common options too."""
+    group = parser.add_subparsers(dest=dest, metavar=metavar, required=required)
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = group.add_parser(name, help=help_text, description=help_text)
+        _add_common(sub, suppress=True)
+        return sub
+
+    return add
 
 
 def _date(text: str) -> float:
@@ -105,12 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--uninstall-desktop-entry", action="store_true", help="remove it from the menu, then exit"
     )
     _add_common(parser, suppress=False)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
-        _add_common(sub, suppress=True)
-        return sub
+    command = _sub_commands(parser, "command", "COMMAND")
 
     gui = command("gui", "open the desktop app")
     gui.add_argument("--quit-after", type=float, metavar="S", help=argparse.SUPPRESS)  # smoke tests
@@ -167,20 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("folder", type=Path)
 
     models = command("models", "list, install, import, choose or export model packs")
-    actions = models.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    def action(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = actions.add_parser(name, help=help_text, description=help_text)
-        _add_common(sub, suppress=True)
-        return sub
+    action = _sub_commands(models, "action", "ACTION", required=True)
 
     exclusions = command("exclusions", "what is kept out of the index: list, add, remove, limits")
-    exclusion_actions = exclusions.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    def exclusion_action(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = exclusion_actions.add_parser(name, help=help_text, description=help_text)
-        _add_common(sub, suppress=True)
-        return sub
+    exclusion_action = _sub_commands(exclusions, "action", "ACTION", required=True)
 
     add_exclusion_actions(exclusion_action)
 
@@ -232,12 +232,7 @@ def _add_organize(command: Any) -> None:
         "--threshold", type=float, metavar="S", help="similarity 0.6-1 (default 0.75)"
     )
     albums = command("albums", "albums and smart albums (saved searches)")
-    actions = albums.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    def action(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = actions.add_parser(name, help=help_text, description=help_text)
-        _add_common(sub, suppress=True)
-        return sub
+    action = _sub_commands(albums, "action", "ACTION", required=True)
 
     listing = action("list", "albums with their photo counts")
     listing.add_argument("--no-smart-counts", action="store_true", help="skip running searches")
