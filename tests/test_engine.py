@@ -7,30 +7,15 @@ import shutil
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-from magpie.core.encoders import ImageEncoder
 from magpie.core.engine import Engine, LibraryBusyError, open_library
 from magpie.core.errors import MagpieError
 from magpie.core.indexer import IndexControl
 from magpie.core.records import FailedFile
 from PIL import Image
 
+from tests.helpers.encodes import EncodeCounter
 from tests.helpers.packs import COLOURS, solid_image
-
-
-class EncodeCounter:
-    """Counts images through the image encoder (to prove moves cost no re-encode)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.images = 0
-        original = ImageEncoder.encode
-
-        def counting(encoder: ImageEncoder, tensors: np.ndarray) -> np.ndarray:
-            self.images += len(tensors)
-            return original(encoder, tensors)
-
-        monkeypatch.setattr(ImageEncoder, "encode", counting)
 
 
 @pytest.fixture

@@ -6,13 +6,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
-from magpie.core.encoders import ImageEncoder
 from magpie.core.engine import Engine
 from magpie.core.errors import MagpieError
 from magpie.core.exclusions import Exclusion, Matcher, check_pattern
 
+from tests.helpers.encodes import EncodeCounter
 from tests.helpers.packs import solid_image
 
 
@@ -41,18 +40,6 @@ def names(results) -> set[str]:
 
 def every_result(engine: Engine) -> set[str]:
     return names(engine.search("red", k=100, threshold=-1.0))
-
-
-class Encodes:
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.images = 0
-        original = ImageEncoder.encode
-
-        def counting(encoder: ImageEncoder, tensors: np.ndarray) -> np.ndarray:
-            self.images += len(tensors)
-            return original(encoder, tensors)
-
-        monkeypatch.setattr(ImageEncoder, "encode", counting)
 
 
 def test_matcher_names_paths_and_scope() -> None:
@@ -91,7 +78,7 @@ def test_new_files_in_excluded_places_are_never_indexed(
     engine.exclude("Screenshots")
     engine.exclude("*.thumbnail")
     engine.exclude(str(tree / "2019" / "Backup"))  # an absolute sub-folder
-    encodes = Encodes(monkeypatch)
+    encodes = EncodeCounter(monkeypatch)
     report = engine.update()
     assert report.indexed == encodes.images == 9
     found = every_result(engine)
@@ -115,7 +102,7 @@ def test_excluding_hides_at_once_keeps_vectors_and_reincludes_without_encoding(
     shot = engine.catalog.file_by_path(tree / "Screenshots" / "shot-red.png")
     assert shot is not None and engine.catalog.vector(shot.id, engine.model_name) is not None
 
-    encodes = Encodes(monkeypatch)
+    encodes = EncodeCounter(monkeypatch)
     report = engine.update()  # the scan keeps the hidden row: not "removed", not re-added
     assert (report.removed, report.indexed) == (0, 0)
     assert engine.catalog.file_by_path(tree / "Screenshots" / "shot-red.png") is not None
@@ -162,7 +149,7 @@ def test_size_limits_skip_icons_and_huge_images(
     assert engine.catalog.pending_count(engine.model_name) == 0
     assert engine.exclusions.counts() == {"size": 1}
 
-    encodes = Encodes(monkeypatch)
+    encodes = EncodeCounter(monkeypatch)
     assert engine.update().indexed == 0 and encodes.images == 0  # not decoded every time
 
     assert engine.set_size_limits() == (0, 1)  # limits lifted: the icon is due

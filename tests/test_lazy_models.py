@@ -49,6 +49,15 @@ def _engine(library: Path, pack: Path) -> Engine:
     return Engine(library, model=str(pack), device="cpu", writer=True)
 
 
+def _indexed(library: Path, pack: Path, photos: Path, sessions: SessionLog) -> Path:
+    """A library over the test photos, indexed; the sessions that took are forgotten."""
+    with _engine(library, pack) as engine:
+        engine.add_folder(photos)
+        engine.update()
+    sessions.created.clear()
+    return library
+
+
 def test_noop_update_loads_no_model(
     tmp_path: Path, colour_pack: Path, photos: Path, sessions: SessionLog
 ) -> None:
@@ -71,13 +80,10 @@ def test_noop_update_loads_no_model(
 def test_renames_and_deletes_load_no_model(
     tmp_path: Path, colour_pack: Path, photos: Path, sessions: SessionLog
 ) -> None:
-    with _engine(tmp_path / "lib", colour_pack) as engine:
-        engine.add_folder(photos)
-        engine.update()
-    sessions.created.clear()
+    library = _indexed(tmp_path / "lib", colour_pack, photos, sessions)
     (photos / "red.jpg").rename(photos / "renamed-red.jpg")
     (photos / "green.jpg").unlink()
-    with _engine(tmp_path / "lib", colour_pack) as engine:
+    with _engine(library, colour_pack) as engine:
         report = engine.update()
         assert (report.moved, report.removed, report.indexed) == (1, 1, 0)
     assert sessions.created == []
@@ -86,11 +92,8 @@ def test_renames_and_deletes_load_no_model(
 def test_text_search_loads_only_the_text_tower(
     tmp_path: Path, colour_pack: Path, photos: Path, sessions: SessionLog
 ) -> None:
-    with _engine(tmp_path / "lib", colour_pack) as engine:
-        engine.add_folder(photos)
-        engine.update()
-    sessions.created.clear()
-    with Engine(tmp_path / "lib", model=str(colour_pack), device="cpu") as reader:
+    library = _indexed(tmp_path / "lib", colour_pack, photos, sessions)
+    with Engine(library, model=str(colour_pack), device="cpu") as reader:
         assert Path(reader.search("red", k=1)[0].path).name == "red.jpg"
         assert reader.clip.text_loaded and not reader.clip.image_loaded
     assert sessions.towers() == ["textual"]
@@ -147,11 +150,8 @@ def test_image_tower_is_never_released_during_a_run(
 def test_image_query_loads_the_image_tower(
     tmp_path: Path, colour_pack: Path, photos: Path, sessions: SessionLog
 ) -> None:
-    with _engine(tmp_path / "lib", colour_pack) as engine:
-        engine.add_folder(photos)
-        engine.update()
-    sessions.created.clear()
-    with Engine(tmp_path / "lib", model=str(colour_pack), device="cpu") as reader:
+    library = _indexed(tmp_path / "lib", colour_pack, photos, sessions)
+    with Engine(library, model=str(colour_pack), device="cpu") as reader:
         hits = reader.search_image(photos / "yellow.jpg", k=1)
         assert Path(hits[0].path).name == "yellow.jpg"
         assert sessions.towers() == ["visual"]
