@@ -27,7 +27,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "benchmarks"))
 
 from bench_encoders import random_b32_pack  # noqa: E402
-from magpie.core.catalog import Catalog, encode_path  # noqa: E402
+from magpie.core.catalog import Catalog  # noqa: E402
+from synthetic import fill_catalog, fp16  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "magpie-bench"
 DIM = 512
@@ -64,38 +65,16 @@ def make_library(n: int, model: str) -> Path:
     folder = catalog.add_folder(Path("/synthetic/photos"))
     vectors = clustered(n, seed=0)
     now = time.time()
+    fill_catalog(
+        catalog,
+        model,
+        n,
+        folder_of=lambda i: folder,
+        path_of=lambda i: f"/synthetic/photos/{i // 1000:04}/IMG_{i:07}.jpg",
+        vector=fp16(vectors),
+        now=now,
+    )
     with catalog.transaction() as db:
-        db.executemany(
-            "INSERT INTO files(id, folder_id, path, name, size, mtime_ns, fingerprint, state, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'indexed', ?)",
-            (
-                (
-                    i + 1,
-                    folder.id,
-                    encode_path(f"/synthetic/photos/{i // 1000:04}/IMG_{i:07}.jpg"),
-                    f"IMG_{i:07}.jpg",
-                    4_000_000,
-                    1_600_000_000 * 10**9 + i,
-                    f"{i:032x}",
-                    now,
-                )
-                for i in range(n)
-            ),
-        )
-        db.executemany(
-            "INSERT INTO embeddings(file_id, model, vector, source_size, source_mtime_ns) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (
-                (
-                    i + 1,
-                    model,
-                    vectors[i].astype(np.float16).tobytes(),
-                    4_000_000,
-                    1_600_000_000 * 10**9 + i,
-                )
-                for i in range(n)
-            ),
-        )
         db.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES (?, '1')", (f"generation:{model}",)
         )

@@ -26,7 +26,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from magpie.core.catalog import Catalog, encode_path  # noqa: E402
+from magpie.core.catalog import Catalog  # noqa: E402
+from synthetic import SIZE, fill_catalog  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "magpie-bench-status"
 MODEL = "bench"
@@ -50,29 +51,16 @@ def make_catalog(n: int) -> Path:
     folders = [catalog.add_folder(Path(f"/synthetic/{i:02}")) for i in range(FOLDERS)]
     vector = np.random.default_rng(0).standard_normal(512).astype(np.float16).tobytes()
     now = time.time()
-    with catalog.transaction() as db:
-        db.executemany(
-            "INSERT INTO files(id, folder_id, path, name, size, mtime_ns, fingerprint, state, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'indexed', ?)",
-            (
-                (
-                    i + 1,
-                    folders[i % FOLDERS].id,
-                    encode_path(f"/synthetic/{i % FOLDERS:02}/IMG_{i:07}.jpg"),
-                    f"IMG_{i:07}.jpg",
-                    4_000_000 + (1 if i % 100 == 0 else 0),  # 1% changed since indexed
-                    1_600_000_000 * 10**9 + i,
-                    f"{i:032x}",
-                    now,
-                )
-                for i in range(n)
-            ),
-        )
-        db.executemany(
-            "INSERT INTO embeddings(file_id, model, vector, source_size, source_mtime_ns) "
-            "VALUES (?, ?, ?, ?, ?)",
-            ((i + 1, MODEL, vector, 4_000_000, 1_600_000_000 * 10**9 + i) for i in range(n)),
-        )
+    fill_catalog(
+        catalog,
+        MODEL,
+        n,
+        folder_of=lambda i: folders[i % FOLDERS],
+        path_of=lambda i: f"/synthetic/{i % FOLDERS:02}/IMG_{i:07}.jpg",
+        vector=lambda i: vector,
+        size=lambda i: SIZE + (1 if i % 100 == 0 else 0),  # 1% changed since indexed
+        now=now,
+    )
     catalog.close()
     return path
 
