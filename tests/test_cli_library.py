@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -127,13 +129,31 @@ def test_a_second_writer_is_refused_but_search_works(
         assert json.loads(reader.stdout)["results"][0]["path"] == str(photos_and_junk / "blue.jpg")
 
 
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """Children started inside see Ctrl+C even when the suite runs as a background job.
+
+    A shell starts background jobs with SIGINT ignored, and an ignored signal stays ignored
+    across exec: `magpie watch` would then never see the test's Ctrl+C. A handled signal is
+    reset to its default in the child, which Python turns into KeyboardInterrupt.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_watch_command_until_interrupted(photos_and_junk: Path, colour_pack: Path, tmp_path: Path):
     library = tmp_path / "lib"
     base = [sys.executable, "-m", "magpie", "--library", str(library), "--model", str(colour_pack)]
     subprocess.run([*base, "index", str(photos_and_junk)], capture_output=True, check=True)
-    with subprocess.Popen(
-        [*base, "watch", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as process:
+    with (
+        interruptible(),
+        subprocess.Popen(
+            [*base, "watch", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as process,
+    ):
         lines: dict[str, queue.Queue[str]] = {"out": queue.Queue(), "err": queue.Queue()}
         for name, stream in (("out", process.stdout), ("err", process.stderr)):
             threading.Thread(
@@ -146,7 +166,11 @@ def test_watch_command_until_interrupted(photos_and_junk: Path, colour_pack: Pat
             assert json.loads(lines["out"].get(timeout=30))["indexed"] == 1
         finally:
             process.send_signal(signal.SIGINT)
-            process.wait(timeout=20)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()  # fail, never hang the suite on a child that ignored Ctrl+C
+                raise
     assert process.returncode == 0
     search = subprocess.run(
         [*base, "search", "blue", "-k", "2", "--json"], capture_output=True, text=True, check=True
