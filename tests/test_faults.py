@@ -266,7 +266,8 @@ def test_a_storm_of_new_files_then_delete_then_rename(tmp_path: Path, colour_pac
         assert engine.search("red", k=10) == []
     finally:
         session.stop.set()
-        session.thread.join(timeout=30)
+        session.thread.join(timeout=120)  # it ends the update it is in first
+        assert not session.thread.is_alive(), "the watch loop did not stop within 120 s"
         engine.close()
 
 
