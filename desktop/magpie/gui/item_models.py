@@ -20,12 +20,25 @@ from magpie.core.engine import SearchResult
 from magpie.core.records import FolderStatus
 from magpie.gui.thumbnails import ThumbnailLoader
 
+
+def accessible_text(path: str, stamp: float | None) -> str:
+    """What a screen reader says for a photo: its name and day."""
+    import time
+
+    name = os.path.basename(path)
+    if stamp is None:
+        return name
+    return f"{name}, {time.strftime('%d %B %Y', time.localtime(stamp)).lstrip('0')}"
+
+
 PathRole = Qt.ItemDataRole.UserRole + 1
 ScoreRole = Qt.ItemDataRole.UserRole + 2
 FileIdRole = Qt.ItemDataRole.UserRole + 3
 FailedRole = Qt.ItemDataRole.UserRole + 4
 TimeRole = Qt.ItemDataRole.UserRole + 5  # a video moment's start (seconds), else None
 CompanionsRole = Qt.ItemDataRole.UserRole + 6  # a pair's other files (RAW, Live Photo motion)
+AspectRole = Qt.ItemDataRole.UserRole + 7  # width / height, None when unknown (the grid's rows)
+TakenRole = Qt.ItemDataRole.UserRole + 8  # date taken, else modified (the timeline's groups)
 
 
 def result_key(result: SearchResult) -> str:
@@ -124,6 +137,12 @@ class ResultsModel(QAbstractListModel):
             return result.time
         if role == CompanionsRole:
             return list(result.companions)
+        if role == AspectRole:
+            return result.aspect
+        if role == TakenRole:
+            return result.taken
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return accessible_text(result.path, result.taken)
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
