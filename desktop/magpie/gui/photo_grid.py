@@ -301,8 +301,8 @@ class JustifiedGrid(QListView):
     def _top_item(self) -> tuple[int, int] | None:
         """The first photo showing at the top, and how far above its top the view is."""
         offset = self.verticalOffset()
-        rows = self.layout_.rows_between(offset, offset + 1)
-        for row in rows:
+        # the first row still showing (under a header the top may be between rows)
+        for row in self.layout_.rows_between(offset, offset + self.viewport().height()):
             if row.y + row.height > offset:
                 return row.first, offset - row.y
         return None
