@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -314,3 +315,33 @@ def test_the_window_browses_a_timeline_and_searches_in_justified_rows(
         window.names_action.setChecked(True)
         assert window.delegate.show_names
         window.grid.viewport().grab()
+
+
+def test_a_big_grid_is_laid_out_again_in_chunks_keeping_the_top_photo(
+    grid: JustifiedGrid, qtbot: QtBot
+):
+    model = model_of(grid)
+    count = JustifiedGrid.CHUNK * 5
+    everything = results(count, stamp(2024, 3, 16), 900)
+    model.set_results(everything[:1000], True, scored=False)
+    model.append_results(everything[1000:], False)
+    grid.scrollTo(model.index(count // 2), QAbstractItemView.ScrollHint.PositionAtTop)
+    before = top_row(grid)
+    old = grid.layout_
+    grid.set_row_height(240)
+    assert grid.relaying and grid.layout_ is old  # the old layout shows meanwhile
+    assert top_row(grid) == before
+    qtbot.waitUntil(lambda: not grid.relaying, timeout=10_000)
+    assert grid.layout_ is not old and len(grid.layout_.rects) == count
+    assert grid.layout_.rows[0].height >= 200
+    row = grid.layout_.rows[grid.layout_.row_of(before)]
+    assert row.first <= top_row(grid) <= row.last
+    # rows appended while a layout is being made are in it when it is done
+    grid.set_timeline(True)
+    older = [
+        replace(r, path=f"/older/{i}.jpg") for i, r in enumerate(results(10, stamp(2020, 1, 1)))
+    ]
+    model.append_results(older, False)
+    qtbot.waitUntil(lambda: not grid.relaying, timeout=10_000)
+    assert len(grid.layout_.rects) == count + 10
+    assert {"January 2020", "Wed 1 January"} <= {h.text for h in grid.layout_.headers}
