@@ -345,3 +345,16 @@ def test_a_big_grid_is_laid_out_again_in_chunks_keeping_the_top_photo(
     qtbot.waitUntil(lambda: not grid.relaying, timeout=10_000)
     assert len(grid.layout_.rects) == count + 10
     assert {"January 2020", "Wed 1 January"} <= {h.text for h in grid.layout_.headers}
+
+
+def test_scrolling_to_the_end_asks_for_the_next_page_and_drags_carry_files(
+    grid: JustifiedGrid, qtbot: QtBot
+):
+    model = model_of(grid)
+    model.set_results(results(300, stamp(2024, 3, 16)), True, scored=False)
+    with qtbot.waitSignal(model.moreRequested) as asked:
+        grid.verticalScrollBar().setValue(grid.verticalScrollBar().maximum())
+    assert asked.args == [300]
+    grid.selectionModel().select(model.index(3), grid.selectionModel().SelectionFlag.Select)
+    mime = model.mimeData(grid.selectedIndexes())
+    assert [u.toLocalFile() for u in mime.urls()] == ["/nowhere/photo-000003.jpg"]

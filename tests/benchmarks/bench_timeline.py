@@ -138,6 +138,11 @@ def main() -> None:
     spin(lambda: False, 1.0)
     result["stall_opening"] = meter.stop()
 
+    # the floor: the same window idle for as long (on a shared machine the OS alone stalls it)
+    meter.start()
+    spin(lambda: False, args.scroll_seconds)
+    result["stall_idle_baseline"] = meter.stop()
+
     # 2. a scrubber jump to the oldest month: pages of 5,000 load and lay out on the way
     meter.start()
     t0 = time.monotonic()
@@ -214,8 +219,7 @@ def main() -> None:
         scroller.start()
         spin(
             lambda: (
-                window.status.images >= args.photos + len(real)
-                and window.indexing_state == "idle"
+                window.status.images >= args.photos + len(real) and window.indexing_state == "idle"
             ),
             300,
         )
@@ -225,6 +229,7 @@ def main() -> None:
             "indexed": window.status.images,
         }
     result["target_ms"] = 50
+    result["load_average"] = os.getloadavg()[0]
     print(json.dumps(result, indent=2))
     window.host.shutdown()
     window.thumbnails.wait()
