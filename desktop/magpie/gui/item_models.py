@@ -18,6 +18,7 @@ from PySide6.QtCore import (
 
 from magpie.core.engine import SearchResult
 from magpie.core.records import FolderStatus
+from magpie.gui.release import release_in_background
 from magpie.gui.thumbnails import ThumbnailLoader
 
 
@@ -68,12 +69,14 @@ class ResultsModel(QAbstractListModel):
 
     def set_results(self, results: list[SearchResult], has_more: bool, scored: bool) -> None:
         self.beginResetModel()  # a new query: everything changes
+        old_rows, old_keys = self._rows, self._row_of
         self._rows = list(results)
         self._row_of = {result_key(r): i for i, r in enumerate(self._rows)}
         self._has_more = has_more
         self._fetching = False
         self.scored = scored
         self.endResetModel()
+        release_in_background(old_rows, old_keys)  # 100k results: freed off the GUI thread
 
     def append_results(self, results: list[SearchResult], has_more: bool) -> None:
         fresh = [r for r in results if result_key(r) not in self._row_of]

@@ -52,6 +52,7 @@ from magpie.gui.badges import paint_badges
 from magpie.gui.item_models import FailedRole
 from magpie.gui.justified import JustifiedLayout, Settings
 from magpie.gui.matches import CueRole, MatchDelegate
+from magpie.gui.release import release_in_background
 from magpie.gui.scrubber import DateScrubber
 
 SPACING = 4
@@ -185,7 +186,7 @@ class JustifiedGrid(QListView):
     previewRequested = Signal(QModelIndex)
     # a page bigger than the usual is wanted (a scrubber jump far ahead): main window's paging
     FETCH_AHEAD = 2500
-    CHUNK = 4000  # photos laid out per turn of the event loop when laying out again (~15 ms)
+    CHUNK = 2000  # photos laid out per turn of the event loop when laying out again (~8 ms)
     _rebuild: tuple[JustifiedLayout, tuple[int, int] | None] | None = None
     # QListView calls the overrides below while it is being built: they see an empty grid
     _built = False
@@ -294,12 +295,20 @@ class JustifiedGrid(QListView):
         self._rebuild = None
         self._rebuild_timer.stop()
         if now or count <= self.CHUNK:
+            self._release(self.layout_)
             self.layout_, self._laid = fresh, 0
             self._extend()
             self._restore(anchor)
             return
         self._rebuild = (fresh, anchor)
         self._rebuild_timer.start()
+
+    @staticmethod
+    def _release(layout: JustifiedLayout) -> None:
+        if layout is not JustifiedGrid.layout_:  # never the shared empty one
+            release_in_background(
+                layout.rects, layout.rows, layout._aspects, layout._groups, layout._row_tops
+            )
 
     @property
     def relaying(self) -> bool:
@@ -321,6 +330,7 @@ class JustifiedGrid(QListView):
             return  # more next turn
         self._rebuild_timer.stop()
         self._rebuild = None
+        self._release(self.layout_)
         self.layout_, self._laid = fresh, count
         _freeze_long_lived()
         self.updateGeometries()
