@@ -309,6 +309,10 @@ def test_the_window_browses_a_timeline_and_searches_in_justified_rows(
         qtbot.waitUntil(lambda: not window.grid.timeline, timeout=15_000)
         assert window.results.result(0).aspect == pytest.approx(64 / 48)
         assert window.grid.layout_.headers == []
+        window.search_options.order.setCurrentIndex(1)  # Date: results as a timeline too
+        qtbot.waitUntil(lambda: window.grid.timeline, timeout=15_000)
+        assert window.grid.layout_.headers and window.grid.scrubber.isVisible()
+        assert window.grid.scrubber.outline.total == 0  # the loaded results' own months
         slider = window.size_slider
         slider.setValue(slider.value() + 40)
         assert window.grid.row_height == slider.value() == window.delegate.size

@@ -401,13 +401,17 @@ class MainWindow(QMainWindow):
             self.grid.set_timeline(timeline)
             self.grid.scrubber.set_outline([])
             if self.query.empty:  # the whole library's months, for the scrubber
-                self.host.timeline_outline(self.query.folder, self.grid.scrubber.set_outline)
+                self.host.timeline_outline(self.query.folder, self._outline_ready)
             self.results.set_results(page.results, page.has_more, scored=not self.query.empty)
             if page.results:
                 self.grid.scrollToTop()
         else:
             self.results.append_results(page.results, page.has_more)
         self._update_views()
+
+    def _outline_ready(self, months: list[tuple[int, int, int]]) -> None:
+        if self.query.empty:  # a search typed meanwhile has no use for it
+            self.grid.scrubber.set_outline(months)
 
     def show_less_likely(self) -> None:
         self.results.expand()
