@@ -286,6 +286,7 @@ class SearchableFile:
     size: int
     mtime_ns: int
     taken: float  # date taken, else modification time (seconds)
+    aspect: float | None = None  # width / height, upright; None when the size is unknown
 
 
 @dataclass(frozen=True)
@@ -812,13 +813,17 @@ class Catalog:
             marks = ",".join("?" * len(chunk))
             sql = (
                 "SELECT f.id, f.path, f.fingerprint, f.size, f.mtime_ns, "
-                "COALESCE(f.taken_at, f.mtime_ns / 1e9) FROM files f JOIN embeddings e "
-                "ON e.file_id = f.id AND e.model = ? AND e.source_size = f.size "
+                "COALESCE(f.taken_at, f.mtime_ns / 1e9), f.width, f.height FROM files f "
+                "JOIN embeddings e ON e.file_id = f.id AND e.model = ? AND e.source_size = f.size "
                 "AND e.source_mtime_ns = f.mtime_ns "
                 f"WHERE f.state = 'indexed' AND f.id IN ({marks}) AND f.id {_NOT_EXCLUDED}"
             )
-            for file_id, raw, print_, size, mtime_ns, taken in self._query(sql, [model, *chunk]):
-                out[file_id] = SearchableFile(decode_path(raw), print_, size, mtime_ns, taken)
+            for file_id, raw, print_, size, mtime_ns, taken, w, h in self._query(
+                sql, [model, *chunk]
+            ):
+                aspect = w / h if w and h and w > 0 and h > 0 else None
+                path = decode_path(raw)
+                out[file_id] = SearchableFile(path, print_, size, mtime_ns, taken, aspect)
         return out
 
     def sample_vectors(
@@ -876,20 +881,25 @@ class Catalog:
 
     def newest(
         self, model: str, offset: int, limit: int, folder: str | Path | None = None
-    ) -> list[tuple[int, str, str | None]]:
-        """Indexed photos, newest first (by date taken, else modification time)."""
+    ) -> list[tuple[int, str, str | None, float, float | None]]:
+        """Indexed photos, newest first (by date taken, else modification time): id, path,
+        fingerprint, date, aspect (width / height, None when unknown)."""
         where, args = f" WHERE f.id {_NOT_EXCLUDED}", [model]
         if folder is not None:
             prefix = encode_path(os.path.join(os.fspath(folder), ""))
             where += " AND f.path >= ? AND f.path < ?"
             args += [prefix, prefix[:-1] + bytes([prefix[-1] + 1])]
         rows = self._query(
-            f"SELECT f.id, f.path, f.fingerprint FROM files f {_CURRENT}"
+            "SELECT f.id, f.path, f.fingerprint, COALESCE(f.taken_at, f.mtime_ns / 1e9), "
+            f"f.width, f.height FROM files f {_CURRENT}"
             f"{where} ORDER BY COALESCE(f.taken_at, f.mtime_ns / 1e9) DESC, f.id DESC "
             "LIMIT ? OFFSET ?",
             [*args, limit, offset],
         )
-        return [(r[0], decode_path(r[1]), r[2]) for r in rows]
+        return [
+            (r[0], decode_path(r[1]), r[2], r[3], r[4] / r[5] if r[4] and r[5] else None)
+            for r in rows
+        ]
 
     def details(self, file_id: int) -> PhotoDetails | None:
         """Everything the preview shows about one photo."""

@@ -543,7 +543,10 @@ class Engine:
         """The library without a query: newest photos first (score 0)."""
         where = Path(folder).expanduser().resolve() if folder is not None else None
         rows = self.catalog.newest(self.model_name, offset, limit, where)
-        results = [SearchResult(path, 0.0, file_id, print_) for file_id, path, print_ in rows]
+        results = [
+            SearchResult(path, 0.0, file_id, print_, taken=taken, aspect=aspect)
+            for file_id, path, print_, taken, aspect in rows
+        ]
         return pairs.group(results, self.catalog.siblings, map_companions=False)
 
     def check_int8(self, sample: int = 32) -> Int8Check:

@@ -57,6 +57,7 @@ class SearchResult:
     taken: float | None = None  # date taken, else modification time
     time: float | None = None  # a moment inside a video: where it starts, in seconds
     companions: tuple[str, ...] = ()  # the same shot's RAW or Live Photo motion (pairs.py)
+    aspect: float | None = None  # width / height, upright (the grid's proportions); None: unknown
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,7 @@ class Search:
                     full[i].sources if i in full else (),
                     files[i].taken,
                     moments[i][1] if i in moments else None,
+                    aspect=files[i].aspect,
                 )
                 for i in ordered
             ]

@@ -413,6 +413,22 @@ class EngineHost(QObject):
 
         self.tasks.run("query", work, deliver, self._failed)
 
+    def timeline_outline(
+        self, folder: str | None, done: Callable[[list[tuple[int, int, int]]], None]
+    ) -> None:
+        """Photos per month, newest first, for the timeline's date scrubber (query lane)."""
+
+        def work() -> list[tuple[int, int, int]]:
+            from magpie.core.timeline import month_counts
+
+            with self._slot.borrow() as engine:
+                if engine is None:
+                    return []
+                where = Path(folder).expanduser().resolve() if folder is not None else None
+                return month_counts(engine.catalog, engine.model_name, where)
+
+        self.tasks.run("query", work, done, self._failed)
+
     def compare_models(
         self,
         text: str,

@@ -18,7 +18,19 @@ from PySide6.QtCore import (
 
 from magpie.core.engine import SearchResult
 from magpie.core.records import FolderStatus
+from magpie.gui.release import release_in_background
 from magpie.gui.thumbnails import ThumbnailLoader
+
+
+def accessible_text(path: str, stamp: float | None) -> str:
+    """What a screen reader says for a photo: its name and day."""
+    import time
+
+    name = os.path.basename(path)
+    if stamp is None:
+        return name
+    return f"{name}, {time.strftime('%d %B %Y', time.localtime(stamp)).lstrip('0')}"
+
 
 PathRole = Qt.ItemDataRole.UserRole + 1
 ScoreRole = Qt.ItemDataRole.UserRole + 2
@@ -26,6 +38,8 @@ FileIdRole = Qt.ItemDataRole.UserRole + 3
 FailedRole = Qt.ItemDataRole.UserRole + 4
 TimeRole = Qt.ItemDataRole.UserRole + 5  # a video moment's start (seconds), else None
 CompanionsRole = Qt.ItemDataRole.UserRole + 6  # a pair's other files (RAW, Live Photo motion)
+AspectRole = Qt.ItemDataRole.UserRole + 7  # width / height, None when unknown (the grid's rows)
+TakenRole = Qt.ItemDataRole.UserRole + 8  # date taken, else modified (the timeline's groups)
 
 
 def result_key(result: SearchResult) -> str:
@@ -55,12 +69,14 @@ class ResultsModel(QAbstractListModel):
 
     def set_results(self, results: list[SearchResult], has_more: bool, scored: bool) -> None:
         self.beginResetModel()  # a new query: everything changes
+        old_rows, old_keys = self._rows, self._row_of
         self._rows = list(results)
         self._row_of = {result_key(r): i for i, r in enumerate(self._rows)}
         self._has_more = has_more
         self._fetching = False
         self.scored = scored
         self.endResetModel()
+        release_in_background(old_rows, old_keys)  # 100k results: freed off the GUI thread
 
     def append_results(self, results: list[SearchResult], has_more: bool) -> None:
         fresh = [r for r in results if result_key(r) not in self._row_of]
@@ -124,6 +140,12 @@ class ResultsModel(QAbstractListModel):
             return result.time
         if role == CompanionsRole:
             return list(result.companions)
+        if role == AspectRole:
+            return result.aspect
+        if role == TakenRole:
+            return result.taken
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return accessible_text(result.path, result.taken)
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:

@@ -72,16 +72,17 @@ from magpie.gui.dialogs import (
 from magpie.gui.exclusions_dialog import ExclusionsDialog
 from magpie.gui.host import EngineHost, Page, Query
 from magpie.gui.item_models import FoldersModel, PathRole, TimeRole
-from magpie.gui.matches import MatchDelegate, MatchedResultsModel
+from magpie.gui.matches import MatchedResultsModel
 from magpie.gui.menus import build_menu_bar
 from magpie.gui.organize import Organizer
+from magpie.gui.photo_grid import JustifiedDelegate, JustifiedGrid, thumbnail_pixels
 from magpie.gui.player import play_at
 from magpie.gui.progress_panel import ProgressPanel
 from magpie.gui.search_options import NothingClose, SearchOptions
 from magpie.gui.state_pages import Banner, StatePage
 from magpie.gui.theme import app_icon, image_icon
 from magpie.gui.thumbnails import ThumbnailLoader, load_qimage
-from magpie.gui.widgets import Chip, PhotoGrid, SearchBar
+from magpie.gui.widgets import Chip, SearchBar
 from magpie.gui.wording import plural
 
 log = logging.getLogger("magpie.gui")
@@ -118,7 +119,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Magpie")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
-        self.thumbnails = ThumbnailLoader(library.thumbnails_dir, thumb_size)
+        self.thumbnails = ThumbnailLoader(library.thumbnails_dir, thumbnail_pixels(thumb_size))
         self.results = MatchedResultsModel(self.thumbnails, self)
         self.folders = FoldersModel(self)
         self._build(thumb_size)
@@ -159,8 +160,10 @@ class MainWindow(QMainWindow):
         buttons.addWidget(self.remove_button)
         side_layout.addLayout(buttons)
 
-        self.grid = PhotoGrid()
-        self.delegate = MatchDelegate(thumb_size, self.grid)
+        self.grid = JustifiedGrid()  # justified rows; a timeline with headers when browsing
+        self.grid.row_height = thumb_size
+        self.delegate = JustifiedDelegate(thumb_size, self.grid)
+        self.delegate.show_names = self.gui_settings.value("show_names", "false") == "true"
         self.grid.setItemDelegate(self.delegate)
         self.grid.setModel(self.results)
         self.empty = StatePage(
@@ -237,6 +240,8 @@ class MainWindow(QMainWindow):
         self.quit_action = QAction("Quit", self, shortcut=QKeySequence("Ctrl+Q"))
         for action in (self.add_action, self.find_action, self.quit_action):
             self.addAction(action)
+        self.names_action = QAction("Show file names", self, checkable=True)
+        self.names_action.setChecked(self.delegate.show_names)
         self.menu_actions = build_menu_bar(self)
         self.copy_shortcut = QShortcut(
             QKeySequence.StandardKey.Copy, self.grid, context=Qt.ShortcutContext.WidgetShortcut
@@ -293,6 +298,7 @@ class MainWindow(QMainWindow):
         self.pause_button.clicked.connect(self._toggle_pause)
         self.failures_link.linkActivated.connect(lambda _l: self.show_failures())
         self.size_slider.valueChanged.connect(self.set_thumb_size)
+        self.names_action.toggled.connect(self.set_show_names)
         self.add_action.triggered.connect(self.choose_folder)
         self.find_action.triggered.connect(self._focus_search)
         self.quit_action.triggered.connect(self.close)
@@ -391,12 +397,21 @@ class MainWindow(QMainWindow):
 
     def _page_ready(self, page: Page) -> None:
         if page.offset == 0:
+            timeline = self.query.empty or self.search_options.order_value == "date"
+            self.grid.set_timeline(timeline)
+            self.grid.scrubber.set_outline([])
+            if self.query.empty:  # the whole library's months, for the scrubber
+                self.host.timeline_outline(self.query.folder, self._outline_ready)
             self.results.set_results(page.results, page.has_more, scored=not self.query.empty)
             if page.results:
                 self.grid.scrollToTop()
         else:
             self.results.append_results(page.results, page.has_more)
         self._update_views()
+
+    def _outline_ready(self, months: list[tuple[int, int, int]]) -> None:
+        if self.query.empty:  # a search typed meanwhile has no use for it
+            self.grid.scrubber.set_outline(months)
 
     def show_less_likely(self) -> None:
         self.results.expand()
@@ -491,6 +506,7 @@ class MainWindow(QMainWindow):
 
     def _fetch_more(self, offset: int) -> None:
         per_page = self.library.load_settings().results_per_page
+        per_page = max(per_page, self.grid.fetch_hint)  # a scrubber jump far ahead: one page
         self.host.search(self._with_options(self.query), offset, per_page)
 
     def add_query_images(self, images: list[tuple[str, str | bytes]]) -> None:
@@ -758,12 +774,15 @@ class MainWindow(QMainWindow):
         self.preview.raise_()
 
     def set_thumb_size(self, size: int) -> None:
-        self.delegate.size = size
-        self.thumbnails.set_size(size)
-        self.grid.fill_width()
-        self.grid.doItemsLayout()
+        self.thumbnails.set_size(thumbnail_pixels(size))
+        self.grid.set_row_height(size)  # keeps the photo at the top at the top
         self.results.refresh_thumbnails()
         self.gui_settings.setValue("thumb_size", size)
+
+    def set_show_names(self, on: bool) -> None:
+        self.delegate.show_names = on
+        self.grid.viewport().update()
+        self.gui_settings.setValue("show_names", "true" if on else "false")
 
     # --- settings, failures, pause ----------------------------------------------------------
 

@@ -52,6 +52,7 @@ def build_menu_bar(window: MainWindow) -> list[QAction]:
             QKeySequence.StandardKey.ZoomOut,
         )
     )
+    view_menu.addAction(window.names_action)
     view_menu.addAction(new("Files that could not be read", window.show_failures))
 
     help_menu = bar.addMenu("&Help")
