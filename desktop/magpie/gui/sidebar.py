@@ -138,7 +138,7 @@ class Sidebar(QWidget):
         self.setAccessibleName("Sidebar")
         self.sections: dict[str, Section] = {}
 
-        self.all_photos = tool_button("All photos", "library", "Every photo in your library")
+        self.all_photos = tool_button("All photos", "image", "Every photo in your library")
         self.all_photos.setCheckable(True)
         self.all_photos.setChecked(True)
 
