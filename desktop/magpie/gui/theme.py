@@ -103,6 +103,9 @@ class Theme(QObject):
     """Applies the chosen scheme to the application and follows the system's when asked to."""
 
     changed = Signal(bool)  # dark or not, after each switch
+    # the palette is the application's: the newest Theme (the newest window's) owns it, so an
+    # older window still closing never answers a system change with its own choice
+    owner: Theme | None = None
 
     def __init__(self, settings: QSettings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -110,17 +113,19 @@ class Theme(QObject):
         choice = str(settings.value(SETTING, "system"))
         self.choice = choice if choice in CHOICES else "system"
         self.dark = False
+        Theme.owner = self
         QGuiApplication.styleHints().colorSchemeChanged.connect(self.system_changed)
 
     def set_choice(self, choice: str) -> None:
         if choice not in CHOICES:
             raise ValueError(f"theme must be one of {', '.join(CHOICES)}, not {choice!r}")
         self.choice = choice
+        Theme.owner = self
         self.settings.setValue(SETTING, choice)
         self.apply()
 
     def system_changed(self, scheme: Qt.ColorScheme | None = None) -> None:
-        if self.choice == "system":
+        if self.choice == "system" and Theme.owner is self:
             self.apply(scheme)
 
     def apply(self, scheme: Qt.ColorScheme | None = None) -> None:
