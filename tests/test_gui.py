@@ -14,6 +14,7 @@ from magpie.gui.item_models import PathRole
 from magpie.gui.main_window import MainWindow
 from PySide6.QtCore import QMimeData, QModelIndex, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from tests.helpers.packs import solid_image
@@ -265,11 +266,24 @@ def test_preview_shows_the_photo_and_details(indexed: MainWindow, qtbot: QtBot):
     assert preview.row == 1 and preview.windowTitle() != first
 
 
-def test_delete_key_touches_nothing(indexed: MainWindow, qtbot: QtBot, photos: Path):
+def test_delete_key_only_offers_the_trash(
+    indexed: MainWindow, qtbot: QtBot, photos: Path, monkeypatch: pytest.MonkeyPatch
+):
+    asked: list[str] = []
+
+    def question(_parent: object, _title: str, text: str, *args: object) -> object:
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    indexed.activateWindow()
+    qtbot.waitUntil(indexed.isActiveWindow)
+    indexed.grid.setFocus()
     indexed.grid.setCurrentIndex(indexed.results.index(0))
     path = indexed.results.index(0).data(PathRole)
     qtbot.keyClick(indexed.grid, Qt.Key.Key_Delete)
-    assert os.path.exists(path) and indexed.results.rowCount() == 7
+    assert len(asked) == 1 and asked[0].startswith("Move 1 photo to the trash?")
+    assert os.path.exists(path) and indexed.results.rowCount() == 7  # "No" touches nothing
 
 
 def test_models_pass_qtmodeltester(indexed: MainWindow, qtmodeltester):

@@ -7,11 +7,19 @@
 
 Indexes the photos into a temporary library (unless --library is given), types the query
 into the search bar key by key, waits for the thumbnails, then grabs the screen.
+
+All four README shots (1280x800 and 1920x1080, light and dark) in one command, each under its
+own Xvfb (xvfb-run), over one library indexed once:
+
+    python tests/benchmarks/screenshot.py --all resources/screenshots \
+        --model /work/shared/packs/bridge-effnetl0-minilm --photos /work/shared/photos/large
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +38,12 @@ def main() -> None:
     parser.add_argument("--query", default="a bee")
     parser.add_argument("--size", default="1280x800")
     parser.add_argument("--out", type=Path, default=Path("screenshot.png"))
+    parser.add_argument("--theme", choices=["system", "light", "dark"], default="light")
+    parser.add_argument("--all", type=Path, metavar="DIR", help="the four shots into DIR")
     args = parser.parse_args()
+    if args.all is not None:
+        take_all(args)
+        return
     width, height = (int(v) for v in args.size.split("x"))
     library = args.library or Path(tempfile.mkdtemp(prefix="magpie-shot-"))
 
@@ -49,6 +62,7 @@ def main() -> None:
     app.setWindowIcon(app_icon())
     app.setStyleSheet(stylesheet())
     window = create_window(str(library), args.model)
+    window.theme.set_choice(args.theme)
     window.setGeometry(0, 0, width, height)
     window.show()
 
@@ -71,6 +85,34 @@ def main() -> None:
     QTimer.singleShot(0, app.quit)
     app.exec()
     window.host.shutdown()
+
+
+def take_all(args: argparse.Namespace) -> None:
+    """main-window-<size>-<theme>.png for both sizes and themes, the library indexed once."""
+    args.all.mkdir(parents=True, exist_ok=True)
+    library = args.library or Path(tempfile.mkdtemp(prefix="magpie-shot-"))
+    for size in ("1280x800", "1920x1080"):
+        for theme in ("light", "dark"):
+            out = args.all / f"main-window-{size}-{theme}.png"
+            command = [
+                "xvfb-run", "-a", "-s", "-screen 0 1920x1080x24",
+                sys.executable, __file__, "--model", str(args.model), "--photos",
+                str(args.photos), "--library", str(library), "--query", args.query,
+                "--size", size, "--theme", theme, "--out", str(out),
+            ]  # fmt: skip
+            subprocess.run(command, check=True, env={**os.environ, "QT_QPA_PLATFORM": "xcb"})
+            optimise(out)
+
+
+def optimise(path: Path) -> None:
+    """256 colours (median cut, dithered): the README shots stay under ~400 KB each."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        colours = image.convert("RGB").quantize(
+            colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.FLOYDSTEINBERG
+        )
+    colours.save(path, optimize=True)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from magpie.core.albums import Album
+from magpie.gui.icons import icon
 
 Index = QModelIndex | QPersistentModelIndex
 AlbumNameRole = Qt.ItemDataRole.UserRole + 20
@@ -57,8 +58,9 @@ class AlbumsModel(QAbstractListModel):
         album = self._albums[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             count = "…" if album.count is None else f"{album.count:,}"
-            mark = "⚡ " if album.smart is not None else ""
-            return f"{mark}{album.name}  ({count})"
+            return f"{album.name}  ({count})"
+        if role == Qt.ItemDataRole.DecorationRole:  # an icon, not an emoji: fonts may lack it
+            return icon("smart" if album.smart is not None else "album")
         if role == Qt.ItemDataRole.ToolTipRole:
             if album.smart is not None:
                 return f"Smart album: {album.smart.describe()} (stays current)"
@@ -127,7 +129,8 @@ class AlbumsPanel(QWidget):
         self.duplicates_button = QPushButton("Find duplicates…")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
-        layout.addWidget(QLabel("<b>Albums</b>"))
+        self.title = QLabel("<b>Albums</b>")  # hidden where a sidebar section gives the title
+        layout.addWidget(self.title)
         layout.addWidget(self.view, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.new_button)

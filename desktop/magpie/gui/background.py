@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("magpie.gui.organize")
 
 T = TypeVar("T")
+_DROPPED = object()  # a job that did not run: nothing to deliver
 
 
 class Background(QObject):
@@ -40,19 +41,19 @@ class Background(QObject):
         with self._lock:
             self._running += 1
 
-        def job() -> T | None:
+        def job() -> T | object:
             try:
                 with self.host.borrow_engine() as current:
                     if current is None or current is not engine:
                         log.info("organizing task dropped: the library was reopened")
-                        return None
+                        return _DROPPED
                     return work()
             finally:
                 with self._lock:
                     self._running -= 1
 
-        def deliver(result: T | None) -> None:
-            if result is not None or engine is self.host.engine:
+        def deliver(result: T | object) -> None:
+            if result is not _DROPPED:  # a dropped job has nothing to say
                 then(result)  # type: ignore[arg-type]
 
         self.host.tasks.run("io", job, deliver, lambda f: self.failed.emit(f.message))

@@ -71,6 +71,7 @@ class DuplicatesDialog(QDialog):
         self.value_label = QLabel()
         self.summary = QLabel("Looking for duplicates…")
         self.tree = QTreeWidget()
+        self.tree.setAccessibleName("Groups of duplicates")
         self.tree.setHeaderLabels(["Photo", "Why"])
         self.tree.setColumnWidth(0, 520)
         self.tree.setIconSize(self.tree.iconSize().expandedTo(self.tree.iconSize() * 4))

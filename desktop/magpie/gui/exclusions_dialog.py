@@ -81,9 +81,11 @@ class ExclusionsDialog(QDialog):
         self.rules.setToolTip("Patterns and sub-folders whose photos are not indexed or shown")
         self.pattern = QComboBox(editable=True)
         self.pattern.addItems(SUGGESTED_PATTERNS)
+        self.pattern.setAccessibleName("Pattern or sub-folder to exclude")
         self.pattern.setCurrentText("")
         self.pattern.lineEdit().setPlaceholderText("Screenshots, *.thumbnail, 2019/Backup…")
         self.scope = QComboBox()
+        self.scope.setAccessibleName("Where the exclusion applies")
         self.scope.addItem(EVERY_FOLDER, None)
         for path in folders:
             self.scope.addItem(path, path)

@@ -16,6 +16,8 @@ from typing import Any
 from PySide6.QtCore import (
     QBuffer,
     QByteArray,
+    QChildEvent,
+    QEvent,
     QIODevice,
     QModelIndex,
     QObject,
@@ -42,11 +44,9 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QListView,
     QMainWindow,
     QMenu,
     QMessageBox,
-    QPushButton,
     QSlider,
     QSplitter,
     QStackedWidget,
@@ -71,7 +71,8 @@ from magpie.gui.dialogs import (
 )
 from magpie.gui.exclusions_dialog import ExclusionsDialog
 from magpie.gui.host import EngineHost, Page, Query
-from magpie.gui.item_models import FoldersModel, PathRole, TimeRole
+from magpie.gui.icons import icon
+from magpie.gui.item_models import PathRole, TimeRole
 from magpie.gui.matches import MatchedResultsModel
 from magpie.gui.menus import build_menu_bar
 from magpie.gui.organize import Organizer
@@ -79,8 +80,10 @@ from magpie.gui.photo_grid import JustifiedDelegate, JustifiedGrid, thumbnail_pi
 from magpie.gui.player import play_at
 from magpie.gui.progress_panel import ProgressPanel
 from magpie.gui.search_options import NothingClose, SearchOptions
+from magpie.gui.shell import NamesOnShow, apply_accessible_names, name_widgets, set_tab_order
+from magpie.gui.sidebar import FolderStates, Sidebar
 from magpie.gui.state_pages import Banner, StatePage
-from magpie.gui.theme import app_icon, image_icon
+from magpie.gui.theme import Theme, app_icon, image_icon
 from magpie.gui.thumbnails import ThumbnailLoader, load_qimage
 from magpie.gui.widgets import Chip, SearchBar
 from magpie.gui.wording import plural
@@ -111,6 +114,7 @@ class MainWindow(QMainWindow):
         self.compare_dialog: Any = None  # a magpie.gui.compare.CompareDialog while switching
         self.preview: PreviewDialog | None = None
         self.relay = _Relay()
+        self.names_on_show = NamesOnShow(self)
         self._last_live_refresh = 0.0
         self._counts_fresh = False  # a status arrived since the grid's last live refresh
         self.gui_settings = QSettings(str(library.gui_settings_file), QSettings.Format.IniFormat)
@@ -121,11 +125,17 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.thumbnails = ThumbnailLoader(library.thumbnails_dir, thumbnail_pixels(thumb_size))
         self.results = MatchedResultsModel(self.thumbnails, self)
-        self.folders = FoldersModel(self)
+        self.folders = FolderStates(self)
+        self.theme = Theme(self.gui_settings, self)  # system, light or dark; follows the system
+        self.theme.apply()
         self._build(thumb_size)
         self._connect()
         self.organize = Organizer(self)  # albums, duplicates, trash/copy/export
-        self.splitter.widget(0).layout().addWidget(self.organize.panel, 1)
+        self._add_organizer_sections()
+        # Places (built in its own module) joins the same way:
+        #     self.sidebar.add_section("Places", "places", places_widget, stretch=1)
+        apply_accessible_names(self)
+        set_tab_order(self)
         self._restore_geometry()
         self.statusBar().showMessage("Opening your library…")
 
@@ -134,31 +144,19 @@ class MainWindow(QMainWindow):
     def _build(self, thumb_size: int) -> None:
         self.search_bar = SearchBar(self)
         self.by_image = QToolButton(text="Search by image…", autoRaise=True)
+        self.by_image.setIcon(icon("image"))
+        self.by_image.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.settings_button = QToolButton(text="Settings", autoRaise=True)
+        self.settings_button.setIcon(icon("settings"))
+        self.settings_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         top = QHBoxLayout()
         top.addWidget(self.search_bar, 1)
         top.addWidget(self.by_image)
         top.addWidget(self.settings_button)
 
-        self.folder_list = QListView()
-        self.folder_list.setModel(self.folders)
-        self.folder_list.setSpacing(2)
-        self.all_photos = QPushButton("All photos")
-        self.all_photos.setCheckable(True)
-        self.all_photos.setChecked(True)
-        self.add_button = QPushButton("Add folder…")
-        self.remove_button = QPushButton("Remove")
-        self.remove_button.setToolTip("Forget this folder; the photos on disk are not touched")
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(0, 0, 0, 0)
-        side_layout.addWidget(QLabel("<b>Folders</b>"))
-        side_layout.addWidget(self.all_photos)
-        side_layout.addWidget(self.folder_list, 1)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.add_button)
-        buttons.addWidget(self.remove_button)
-        side_layout.addLayout(buttons)
+        self.sidebar = side = Sidebar(self.folders)
+        self.folder_list, self.all_photos = side.folder_list, side.all_photos
+        self.add_button, self.remove_button = side.add_button, side.remove_button
 
         self.grid = JustifiedGrid()  # justified rows; a timeline with headers when browsing
         self.grid.row_height = thumb_size
@@ -196,7 +194,8 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(side)
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([220, 1060])
+        self.splitter.setSizes([240, 1040])
+        self.splitter.setChildrenCollapsible(False)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 8, 8, 0)
@@ -251,8 +250,17 @@ class MainWindow(QMainWindow):
         )
         self._update_views()
 
+    def _add_organizer_sections(self) -> None:
+        panel = self.organize.panel
+        panel.title.hide()  # the section gives the title
+        panel.layout().removeWidget(panel.duplicates_button)
+        panel.duplicates_button.setIcon(icon("duplicates"))
+        self.sidebar.add_section("Albums", "album", panel, stretch=1)
+        self.sidebar.add_section("Duplicates", "duplicates", panel.duplicates_button)
+
     def _connect(self) -> None:
         host = self.host
+        self.theme.changed.connect(lambda _dark: self.sidebar.recolour())
         host.opened.connect(self._opened)
         host.modelMissing.connect(self._model_missing)
         host.readOnly.connect(self._read_only)
@@ -319,6 +327,7 @@ class MainWindow(QMainWindow):
         if self.host.writer:
             self.banner.setVisible(False)
         self.statusBar().showMessage(f"Model {status.model} on {str(status.device).upper()}", 8000)
+        self._show_engine_state()
         self.run_query_now()
 
     def _model_missing(self) -> None:
@@ -335,6 +344,7 @@ class MainWindow(QMainWindow):
         before = [f.path for f in self.status.folders]
         self.status = status
         self.folders.set_folders(status.folders)
+        self._show_engine_state()
         if self.ready and before != [f.path for f in status.folders]:
             self.run_query_now()  # a folder came or went: its photos too
         count = status.images
@@ -383,6 +393,8 @@ class MainWindow(QMainWindow):
 
     def _indexing_changed(self, state: str) -> None:
         self.indexing_state = state
+        self.folders.set_paused(state == "paused")
+        self._show_engine_state()
         busy = state != "idle"
         self.progress_panel.show_busy(busy)
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
@@ -394,6 +406,12 @@ class MainWindow(QMainWindow):
             self.progress_label.setText("")
             if self.ready:
                 self.run_query_now()  # new photos become visible
+
+    def _show_engine_state(self) -> None:
+        status = self.status
+        model = status.model if self.ready else ""
+        device = str(status.device or "")
+        self.sidebar.set_state(model, device, self.indexing_state, len(status.folders))
 
     def _page_ready(self, page: Page) -> None:
         if page.offset == 0:
@@ -472,6 +490,7 @@ class MainWindow(QMainWindow):
         for i, label in enumerate(queries.chip_labels(query)):
             chip = Chip(label, image_icon() if i < len(query.images) else None)
             chip.removeRequested.connect(lambda i=i: self._remove_chip(i))
+            chip.setAccessibleName(f"Remove {label} from the search")
             chips.append(chip)
         self.search_bar.set_chips(chips)
         self.run_query_now()
@@ -494,6 +513,7 @@ class MainWindow(QMainWindow):
         options = self.search_options
         options.set_weight_visible(bool(self.query.images and text.strip()))
         options.set_filters(self.query.folder, text)
+        name_widgets(options)  # its filter chips come and go with the query
         if self.ready:
             per_page = self.library.load_settings().results_per_page
             self.host.search(self._with_options(self.query), 0, per_page)
@@ -716,6 +736,18 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage("Select a photo first, then find similar ones", 5000)
 
+    def select_all_photos(self) -> None:
+        self.grid.setFocus()
+        self.grid.selectAll()
+
+    def trash_selection(self) -> None:
+        """Delete: the selected photos to the system trash, only after the user confirms."""
+        paths = self.selected_paths()
+        if paths:
+            self.organize.trash(paths)
+        else:
+            self.statusBar().showMessage("Select photos first; nothing was moved", 5000)
+
     def step_thumb_size(self, direction: int) -> None:
         self.size_slider.setValue(self.size_slider.value() + 40 * direction)
 
@@ -843,6 +875,12 @@ class MainWindow(QMainWindow):
         splitter = self.gui_settings.value("splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
+
+    def childEvent(self, event: QChildEvent) -> None:
+        super().childEvent(event)
+        # dialogs of this window name their controls when shown (complete by then)
+        if event.type() == QEvent.Type.ChildAdded and isinstance(event.child(), QWidget):
+            event.child().installEventFilter(self.names_on_show)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.gui_settings.setValue("geometry", self.saveGeometry())

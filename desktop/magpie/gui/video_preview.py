@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QBoxLayout, QPushButton, QWidget
 
 from magpie.core.records import PhotoDetails
 from magpie.core.video import format_time, is_video
+from magpie.gui.icons import icon
 from magpie.gui.player import play_at
 
 
@@ -21,7 +22,8 @@ class PlayButton(QPushButton):
 
     def show_for(self, path: str, seconds: float | None) -> None:
         self.path, self.seconds = path, seconds or 0.0
-        self.setText(f"▶ Play from {format_time(self.seconds)}")
+        self.setIcon(icon("play"))
+        self.setText(f"Play from {format_time(self.seconds)}")
         self.setVisible(is_video(path))
 
     def _play(self) -> None:

@@ -19,6 +19,7 @@ class FailuresDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"{len(failures)} files could not be read")
         text = QPlainTextEdit(readOnly=True)
+        text.setAccessibleName("Files that could not be read, and why")
         text.setPlainText("\n".join(f"{f.path}\n    {f.error}" for f in failures))
         note = QLabel("Magpie tries these again when they change. Nothing was modified.")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

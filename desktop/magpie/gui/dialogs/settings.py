@@ -50,6 +50,7 @@ class SettingsDialog(QDialog):
         settings = library.load_settings()
         self.in_use = in_use
         self.model = QComboBox()
+        self.model.setAccessibleName("Model")  # its form row holds a layout: no label buddy
         self.refresh_models(settings.model or in_use)
         self.device = QComboBox()
         for label, value in (("Automatic", "auto"), ("CPU", "cpu"), ("CUDA (NVIDIA GPU)", "cuda")):
@@ -82,6 +83,7 @@ class SettingsDialog(QDialog):
         self.int8_result.setWordWrap(True)
         self._show_int8(check, settings.int8_images)
         self.folders = QTableWidget(len(folders), 2)
+        self.folders.setAccessibleName("Folders")
         self.folders.setHorizontalHeaderLabels(["Folder", "Watching"])
         self.folders.verticalHeader().setVisible(False)  # row numbers mean nothing here
         header = self.folders.horizontalHeader()

@@ -17,10 +17,12 @@ from PySide6.QtWidgets import (
 # keys that belong to a widget rather than to a menu action
 OTHER_KEYS = [
     ("Down", "From the search box: move into the results"),
+    ("Arrows", "In the results: move between photos (Shift: select as you go)"),
     ("Enter", "In the search box: search now; in the results: open the preview"),
     ("Space", "Open the preview of the selected photo"),
     ("Esc", "Clear the search"),
-    ("← →", "In the preview: the previous or next photo"),
+    ("Left, Right", "In the preview: the previous or next photo"),
+    ("Tab, Shift+Tab", "Move between the search box, the sidebar and the results"),
     ("Ctrl+C", "Copy the paths of the selected photos"),
     ("Ctrl+V", "Search by the image or file on the clipboard"),
 ]
@@ -34,7 +36,8 @@ def shortcut_rows(actions: list[QAction]) -> list[tuple[str, str]]:
             key.toString(QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts()
         )
         if keys:
-            rows.append((keys, action.text().replace("&", "").rstrip("…")))
+            what = action.statusTip() or action.text().replace("&", "").rstrip("…")
+            rows.append((keys, what))
     return rows + OTHER_KEYS
 
 
@@ -44,6 +47,7 @@ class ShortcutsDialog(QDialog):
         self.setWindowTitle("Keyboard shortcuts")
         rows = shortcut_rows(actions)
         self.table = QTableWidget(len(rows), 2)
+        self.table.setAccessibleName("Keyboard shortcuts")
         self.table.setHorizontalHeaderLabels(["Keys", "Does"])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
