@@ -18,7 +18,9 @@ from magpie.core.stores import parse_shard, parse_store_spec
 from magpie.core.stores.base import SearchFilters, StoreMismatchError, StoreUnavailableError
 from magpie.core.stores.milvus_store import MilvusStore
 
+from tests.helpers.media import make_video
 from tests.helpers.packs import COLOURS, colour_vector, make_colour_pack, solid_image
+from tests.helpers.scenes import LISBON, ZURICH, gps_photo
 from tests.helpers.stores import EncodeCounter, random_photos, shared_library
 
 pytest.importorskip("pymilvus")
@@ -354,3 +356,138 @@ def test_a_new_process_reopens_the_store_and_a_held_file_is_explained(
         assert "one process at a time" in held.stderr.strip().splitlines()[-1]
     finally:
         holder.close()
+
+
+def _as_machine(monkeypatch: pytest.MonkeyPatch, engine: Engine, name: str) -> Engine:
+    """Open the engine's store as machine `name` (the host recorded on its rows)."""
+    monkeypatch.setenv("MAGPIE_MACHINE", name)
+    engine.index  # noqa: B018
+    monkeypatch.delenv("MAGPIE_MACHINE")
+    return engine
+
+
+def test_other_machines_photos_pass_the_same_filters(
+    tmp_path: Path, colour_pack: Path, monkeypatch: pytest.MonkeyPatch
+):
+    folder_a, folder_b = tmp_path / "a", tmp_path / "b"
+    red = COLOURS["red"]
+    gps_photo(folder_a / "tram.jpg", red, LISBON)
+    gps_photo(folder_a / "lake.jpg", red, ZURICH)
+    old = solid_image(folder_a / "home.jpg", red)
+    os.utime(old, (1_000_000_000, 1_000_000_000))
+    gps_photo(folder_b / "b-tram.jpg", (215, 30, 35), LISBON)
+    solid_image(folder_b / "b-home.jpg", (205, 40, 30))
+    store = tmp_path / "s.db"
+    first = _as_machine(
+        monkeypatch, shared_library(tmp_path / "l1", colour_pack, store, folder_a), "laptop-a"
+    )
+    second = _as_machine(
+        monkeypatch, shared_library(tmp_path / "l2", colour_pack, store, folder_b), "laptop-b"
+    )
+    try:
+        for library in (first, second):
+            library.update()
+            assert library.enrich(read_text=False).places == 2 - (library is second)
+
+        def found(results) -> set[tuple[str, str | None]]:
+            return {(Path(r.path).name, r.machine) for r in results}
+
+        # place: named after the rows were sent; the rows follow
+        assert found(second.search("red", k=10, place="lisbon")) == {
+            ("tram.jpg", "laptop-a"),
+            ("b-tram.jpg", None),
+        }
+        assert found(second.search("red", k=10, place="Switzerland")) == {("lake.jpg", "laptop-a")}
+        assert second.search("red", k=10, place="Atlantis") == []
+        # date: the other machine's date taken (else modified)
+        assert found(second.search("red", k=10, date_to=1_100_000_000)) == {
+            ("home.jpg", "laptop-a")
+        }
+        # folder: under that folder as each machine sees its paths
+        assert found(second.search("red", k=10, folder=folder_a)) == {
+            ("tram.jpg", "laptop-a"),
+            ("lake.jpg", "laptop-a"),
+            ("home.jpg", "laptop-a"),
+        }
+        # k=1 inside a filter: a post-filter of the top 1 would miss it
+        top = second.search("red", k=1, folder=folder_a, date_from=1_100_000_000)
+        assert len(top) == 1 and top[0].machine == "laptop-a"
+        assert Path(top[0].path).name in {"tram.jpg", "lake.jpg"}
+        assert all(r.file_id == -1 for r in second.search("red", k=10, folder=folder_a))
+        # exclusions: the owner's, seen by every machine at once, and undone at once
+        assert first.exclude("home.jpg") == 1
+        assert ("home.jpg", "laptop-a") not in found(second.search("red", k=10))
+        assert first.include("home.jpg") == 1
+        assert ("home.jpg", "laptop-a") in found(second.search("red", k=10))
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_match_rule_gets_exact_scores_on_milvus(
+    tmp_path: Path, colour_pack: Path, monkeypatch: pytest.MonkeyPatch
+):
+    folder_a, folder_b = tmp_path / "a", tmp_path / "b"
+    random_photos(folder_a, 30, seed=11)
+    random_photos(folder_b, 30, seed=12)
+    store = tmp_path / "s.db"
+    first = shared_library(tmp_path / "l1", colour_pack, store, folder_a)
+    second = shared_library(tmp_path / "l2", colour_pack, store, folder_b)
+    try:
+        first.update()
+        second.update()
+        query = colour_vector(COLOURS["green"], 8)
+        query = query / np.linalg.norm(query)
+        index = second.index
+        everything = index.search(query, 60)
+        assert len(everything.ids) == 60 and (everything.ids < 0).sum() == 30  # first's: remote
+        # a handful far down the ranking, local and remote: their exact products come back
+        some = np.concatenate([everything.ids[-5:], everything.ids[:2]])
+        exact = index.search(query, len(some), some)
+        assert set(exact.ids.tolist()) == set(some.tolist())
+        by_id = dict(zip(everything.ids.tolist(), everything.scores.tolist(), strict=True))
+        for i, s in zip(exact.ids.tolist(), exact.scores.tolist(), strict=True):
+            assert s == pytest.approx(by_id[i], abs=1e-5)
+        assert list(exact.scores) == sorted(exact.scores, reverse=True)
+        # matches are judged the same as on one local library holding both folders
+        local = Engine(tmp_path / "local", model=str(colour_pack), device="cpu", writer=True)
+        local.add_folder(folder_a)
+        local.add_folder(folder_b)
+        local.update()
+        try:
+            for colour in ("red", "green", "blue"):
+                shared = [(Path(r.path).name, r.match) for r in second.search(colour, k=20)]
+                alone = [(Path(r.path).name, r.match) for r in local.search(colour, k=20)]
+                assert [m for _, m in shared].count(True) == [m for _, m in alone].count(True)
+                assert shared[:5] == alone[:5], colour
+        finally:
+            local.close()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_video_moments_are_shared_with_their_time(
+    tmp_path: Path, colour_pack: Path, monkeypatch: pytest.MonkeyPatch
+):
+    clip = make_video(
+        tmp_path / "media" / "clip.mp4",
+        [(COLOURS["red"], 3), (COLOURS["green"], 4), (COLOURS["blue"], 3)],
+    )
+    store = tmp_path / "s.db"
+    first = _as_machine(
+        monkeypatch, shared_library(tmp_path / "l1", colour_pack, store, clip.parent), "cam-pc"
+    )
+    second = shared_library(tmp_path / "l2", colour_pack, store)
+    try:
+        assert first.update().indexed == 1
+        assert first.index.count_mine() == 3  # type: ignore[attr-defined]  # three moments
+        for engine, machine in ((first, None), (second, "cam-pc")):
+            best = engine.search("green", k=3)[0]
+            assert Path(best.path) == clip.resolve() and best.machine == machine
+            assert best.time == pytest.approx(3.0, abs=0.01)
+        times = sorted(r.time for r in second.search("red", k=10))
+        assert times == pytest.approx([0.0, 3.0, 7.0], abs=0.01)  # each moment its own hit
+    finally:
+        first.close()
+        second.close()

@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "benchmarks"))
 
 from bench_search import DIM, clustered  # noqa: E402
+from magpie.core.catalog import Placement  # noqa: E402
 from magpie.core.stores.base import SearchFilters  # noqa: E402
 from magpie.core.stores.faiss_store import FaissStore  # noqa: E402
 from magpie.core.stores.milvus_store import MilvusStore  # noqa: E402
@@ -52,18 +53,26 @@ DAY = 86_400.0
 class SyntheticCatalog:
     """What MilvusStore asks of a catalog, for n synthetic photos (no SQLite of 1M rows)."""
 
+    readonly = False
+
     def __init__(self, n: int) -> None:
         self.n = n
 
     def _query(self, sql: str, args: object = ()) -> list[tuple[str]]:
         return [("bench-library",)]  # the library id
 
-    def placement(self, ids: list[int]) -> dict[int, tuple[str, str, float]]:
+    def placement(self, ids: list[int]) -> dict[int, Placement]:
         return {
-            i: (f"/photos/{i // 1000:04d}/IMG_{i:07d}.jpg", f"{i:032x}", i * DAY / 100) for i in ids
+            i: Placement(
+                f"/photos/{i // 1000:04d}/IMG_{i:07d}.jpg", f"{i:032x}", i * DAY / 100, (), None
+            )
+            for i in ids
         }
 
-    def max_file_id(self) -> int:
+    def ids_by_fingerprint(self, fingerprints: list[str]) -> dict[str, int]:
+        return {}  # one library: every hit is its own
+
+    def max_vector_id(self) -> int:
         return self.n
 
 
@@ -201,7 +210,7 @@ def bench_ef(n: int, query_count: int, widths: list[int]) -> list[dict[str, obje
                     store.collection,
                     data=[query.tolist()],
                     limit=10,
-                    filter=store._expression(None, filters),
+                    filter=store._expression(filters),
                     output_fields=["file_id"],
                     search_params={"metric_type": "IP", "params": {"ef": ef}},
                 )

@@ -335,10 +335,11 @@ class Engine:
 
     def _apply_exclusions(self) -> tuple[int, int]:
         hide, show = self.exclusions.sync()
-        if self._index is not None:
-            self._index.remove(np.array(hide, dtype=np.int64))
+        # a shared store at once: the other machines must stop seeing them too
+        if self._index is not None or self.store_spec is not None:
+            self.index.remove(np.array(hide, dtype=np.int64))
             ids, vectors = self.exclusions.vectors_of(show, self.model_name, self.clip.dim)
-            self._index.add(ids, vectors)
+            self.index.add(ids, vectors)
             self._save_index()
         return len(hide), len(show)
 
