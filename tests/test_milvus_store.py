@@ -491,3 +491,31 @@ def test_video_moments_are_shared_with_their_time(
     finally:
         first.close()
         second.close()
+
+
+def test_switching_models_moves_to_the_new_models_collection(
+    tmp_path: Path, library_dir: Path, photos: Path
+):
+    from magpie.core.library import Library
+    from magpie.core.pack_store import import_pack
+    from magpie.core.switching import ModelSwitch
+
+    library = Library(library_dir)
+    import_pack(library, make_colour_pack(tmp_path / "old"), "old")
+    import_pack(library, make_colour_pack(tmp_path / "new", dim=4), "new")
+    settings = library.load_settings()
+    settings.model = "old"
+    library.save_settings(settings)
+    engine = Engine(library, writer=True, store=f"milvus:{tmp_path / 's.db'}")
+    try:
+        engine.add_folder(photos)
+        engine.update()
+        old_store = engine.index
+        switch = ModelSwitch(engine, "new").start()
+        assert switch.wait(60) and switch.status().state == "switched"
+        store = engine.index
+        assert isinstance(store, MilvusStore) and store is not old_store
+        assert store.dim == 4 and store.model == "new" and store.count_mine() == 7
+        assert Path(engine.search("blue", k=1)[0].path).name.startswith("blue")
+    finally:
+        engine.close()

@@ -187,6 +187,13 @@ class Engine:
         """Answer from now on with `clip` and its index (built by a ModelSwitch)."""
         with self._state_lock:
             self._save_index()
+            if self.store_spec is not None:  # the new model's collection in the shared store
+                if self._index is not None:
+                    self._index.close()  # type: ignore[attr-defined]
+                self._clip, self._index, self._model_spec = clip, None, clip.name
+                self._saved_stamp = None
+                self.index  # noqa: B018  (opened and brought up to date from the catalog)
+                return
             self._clip, self._index, self._model_spec = clip, index, clip.name
             self._save_index()
 
