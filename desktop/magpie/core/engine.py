@@ -379,7 +379,11 @@ class Engine:
         report.deferred, report.offline = scanned.deferred, scanned.offline
         pending = self.catalog.pending_count(self.model_name)
         orphans = self.catalog.drop_orphan_moments()
-        if not (pending or scanned.removed_ids or len(orphans) or self._index is not None):
+        # a shared store is opened every time: opening repairs what an outage left behind
+        shared = self.store_spec is not None
+        if not (
+            pending or scanned.removed_ids or len(orphans) or self._index is not None or shared
+        ):
             report.seconds = time.monotonic() - started
             return report  # nothing to embed or drop: neither a model nor the index is loaded
         clip, index = self.current_model()
