@@ -125,6 +125,11 @@ def test_a_copy_on_another_machine_is_not_encoded_again(
         assert [Path(r.path).name for r in second.search("red", k=1)] == ["red.jpg"]
         # the adopted vectors are in the second catalog: it is the record of this machine
         assert second.catalog.counts(second.model_name).images == 7
+        # one content, one result: this machine's copy, not the other's as well
+        for library, folder in ((first, photos), (second, copy)):
+            results = library.search("red", k=20)
+            assert len(results) == 7 and all(r.machine is None for r in results)
+            assert all(Path(r.path).is_relative_to(folder) for r in results)
     finally:
         first.close()
         second.close()
