@@ -1,13 +1,17 @@
 """A shared store on Milvus: several libraries (machines) index into one collection per model.
 
-One row per place a photo lives (this library's file id), carrying the photo's vector: Milvus
-has no joins, so the folder and date filters must be fields of the row that holds the vector
-to be pushed into the search as scalar expressions. Identity across machines is the content
-fingerprint: a library asks the store for vectors of the contents it is about to index and
-encodes only those nobody has (so a copy on two machines is encoded once), and with a shard
-(I/N) it encodes only the contents whose fingerprint falls in its share, so N processes split
-one shared folder without encoding anything twice and without coordinating. A crashed one
-leaves its share pending; nothing it committed is lost, nothing is done twice.
+One row per place a vector lives (this library's vector id: a file, or a video moment at
+2^48 + its id), carrying the vector: Milvus has no joins, so the folder, date and place
+filters must be fields of the row that holds the vector to be pushed into the search as
+scalar expressions. Searches group by content, so a photo on two machines is one hit; the
+match rule's exact scores are products with vectors read by key.
+
+Identity across machines is the content fingerprint: a library asks the store for vectors of
+the contents it is about to index and encodes only those nobody has (so a copy on two
+machines is encoded once), and with a shard (I/N) it encodes only the contents whose
+fingerprint falls in its share, so N processes split one shared folder without encoding
+anything twice and without coordinating. A crashed one leaves its share pending; nothing it
+committed is lost, nothing is done twice.
 
 The local catalog stays the record of what this library indexed (it keeps every vector): a
 sidecar file records the catalog generation the store was last brought up to, and a writer
