@@ -440,10 +440,11 @@ class Engine:
         """
         self.acquire_writer()
         started = time.monotonic()
-        renamed = [r[0] for r in self.catalog.places_pending(PLACES_VERSION)]
+        shared = self.store_spec is not None and self._index is not None
+        renamed = [r[0] for r in self.catalog.places_pending(PLACES_VERSION)] if shared else []
         placed = update_places(self.catalog)
-        if placed and self.store_spec is not None and self._index is not None:
-            self._index.refresh(renamed)  # type: ignore[attr-defined]  # filters by place
+        if placed and shared:  # the store's rows carry the place names its filter tests
+            self._index.refresh(renamed)  # type: ignore[union-attr]
         if read_text is None:
             read_text = self.library.load_settings().read_text
         run = EnrichRun()
