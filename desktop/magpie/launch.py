@@ -33,6 +33,8 @@ def run_gui(args: argparse.Namespace) -> int:
         raise MagpieError(missing)
     from magpie.gui.app import run_app
 
+    if getattr(args, "store", None):  # the engine reads it where the GUI opens it
+        os.environ["MAGPIE_STORE"] = args.store
     return run_app(
         library=args.library,
         model=args.model,

@@ -40,11 +40,27 @@ def _clip_model(args: argparse.Namespace) -> ClipModel:
 def open_engine(args: argparse.Namespace, writer: bool = False) -> Engine:
     from magpie.core.engine import Engine
 
-    return Engine(args.library, args.model, args.device, writer=writer)
+    return Engine(
+        args.library, args.model, args.device, writer=writer, store=getattr(args, "store", None)
+    )
+
+
+def _set_shard(engine: Engine, text: str) -> None:
+    from magpie.core.errors import MagpieError
+    from magpie.core.stores import parse_shard
+
+    if engine.store_spec is None:
+        raise SystemExit(usage_error("--shard needs a shared store (--store milvus:URI)"))
+    try:
+        engine.shard = parse_shard(text)
+    except MagpieError as exc:
+        raise SystemExit(usage_error(str(exc))) from None
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     with open_engine(args, writer=True) as engine:
+        if args.shard:
+            _set_shard(engine, args.shard)
         for folder in args.folders:
             engine.add_folder(folder, "polling" if args.polling else "native")
         if not engine.catalog.folders():
@@ -61,9 +77,12 @@ def cmd_index(args: argparse.Namespace) -> int:
             sys.stderr.write("\n")
     for path in report.offline:
         sys.stderr.write(f"magpie: {path} is offline (unplugged?); its photos are kept\n")
+    document = report.to_json()  # the contract's keys exactly; the text pass shows in `status`
+    if args.shard:
+        document["waiting"] = report.waiting  # the other shards' photos, adopted next run
     emit(
         args,
-        report.to_json(),  # the contract's keys exactly; the text pass shows in `status`
+        document,
         lambda: (
             f"indexed {report.indexed}, unchanged {report.unchanged}, moved {report.moved}, "
             f"removed {report.removed}, failed {report.failed} in {report.seconds:.1f} s"

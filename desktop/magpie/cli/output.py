@@ -130,6 +130,8 @@ def print_results(args: argparse.Namespace, results: list[SearchResult]) -> None
                 **({"found_in": list(r.why)} if r.why else {}),
                 **({"time": round(r.time, 3)} if r.time is not None else {}),
                 **({"companions": list(r.companions)} if r.companions else {}),
+                # a shared store: the photo lives on that machine, at `path` there
+                **({"machine": r.machine} if getattr(r, "machine", None) else {}),
             }
             for r in results
         ],
@@ -144,7 +146,8 @@ def print_results(args: argparse.Namespace, results: list[SearchResult]) -> None
             if i == matches:
                 lines.append("-- less likely --")
             found = f"  (words found in its {', '.join(r.why)})" if r.why else ""
-            lines.append(f"{r.score:.3f}  {r.path}{_moment_text(r)}{found}")
+            where = f"  (on {r.machine})" if getattr(r, "machine", None) else ""
+            lines.append(f"{r.score:.3f}  {r.path}{_moment_text(r)}{where}{found}")
         return "\n".join(lines)
 
     emit(args, document, text)

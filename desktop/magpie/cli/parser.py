@@ -26,6 +26,13 @@ def _add_common(parser: argparse.ArgumentParser, suppress: bool) -> None:
         "--device", choices=("auto", "cpu", "cuda"), default=default(None), help="compute device"
     )
     group.add_argument(
+        "--store",
+        metavar="milvus:URI",
+        default=default(None),
+        help="keep vectors in a shared Milvus (a .db file or http://HOST:19530); "
+        "default $MAGPIE_STORE, else the local index",
+    )
+    group.add_argument(
         "--json", action="store_true", default=default(False), help="print one JSON document"
     )
     group.add_argument(
@@ -141,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     index.add_argument(
         "--no-text", action="store_true", help="skip reading text in photos (OCR) this time"
+    )
+    index.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="with a shared store: encode only share I of N (by content); others adopt it",
     )
 
     search = command("search", "find photos matching a text")

@@ -290,6 +290,17 @@ class SearchableFile:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """What a shared vector store keeps beside one vector (Catalog.placement)."""
+
+    path: str
+    fingerprint: str | None
+    taken: float  # date taken, else modification time (seconds)
+    places: tuple[str, ...]  # casefolded place names (locality ... country code)
+    seconds: float | None  # a video moment's start
+
+
+@dataclass(frozen=True)
 class PendingFile:
     id: int
     path: str
@@ -1067,3 +1078,62 @@ class Catalog:
         key = "%|" + name.strip().casefold().replace("%", "").replace("_", "") + "|%"
         rows = self._query("SELECT file_id FROM photo_place WHERE names LIKE ?", (key,))
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    # --- shared stores ------------------------------------------------------------------------
+
+    def placement(self, vector_ids: Sequence[int]) -> dict[int, Placement]:
+        """vector id -> what a shared store keeps beside the vector: path, fingerprint, date
+        taken (else modified), the moment's start for a video moment, and place names."""
+        moments = self.moments_for(vector_ids)
+        file_of = {int(i): moments[i][0] if i in moments else int(i) for i in vector_ids}
+        wanted = sorted(set(file_of.values()))
+        rows: dict[int, tuple[str, str | None, float, tuple[str, ...]]] = {}
+        for start in range(0, len(wanted), 900):  # SQLite's bound-parameter limit
+            chunk = wanted[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                "SELECT f.id, f.path, f.fingerprint, COALESCE(f.taken_at, f.mtime_ns / 1e9), "
+                "p.locality, p.city, p.region, p.county, p.country, p.country_code FROM files f "
+                f"LEFT JOIN photo_place p ON p.file_id = f.id WHERE f.id IN ({marks})"
+            )
+            for file_id, raw, print_, when, *names in self._query(sql, chunk):
+                named = tuple(n.strip().casefold() for n in names if n and n.strip())
+                rows[file_id] = (decode_path(raw), print_, float(when), named)
+        return {
+            i: Placement(*rows[f], moments[i][1] if i in moments else None)
+            for i, f in file_of.items()
+            if f in rows
+        }
+
+    def ids_by_fingerprint(self, fingerprints: Sequence[str]) -> dict[str, int]:
+        """fingerprint -> an indexed file of this library with that content."""
+        out: dict[str, int] = {}
+        for start in range(0, len(fingerprints), 900):
+            chunk = list(fingerprints[start : start + 900])
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                "SELECT fingerprint, min(id) FROM files WHERE state = 'indexed' "
+                f"AND fingerprint IN ({marks}) AND id {_NOT_EXCLUDED} GROUP BY fingerprint"
+            )
+            out.update(self._query(sql, chunk))
+        return out
+
+    def vectors_by_id(self, file_ids: Sequence[int], model: str, dim: int) -> dict[int, np.ndarray]:
+        """file id -> float32 vector (photos only), for re-sending rows to a shared store."""
+        out: dict[int, np.ndarray] = {}
+        for start in range(0, len(file_ids), 900):
+            chunk = [int(i) for i in file_ids[start : start + 900]]
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                "SELECT file_id, vector FROM embeddings WHERE model = ? "
+                f"AND file_id IN ({marks}) AND file_id {_NOT_EXCLUDED}"
+            )
+            for file_id, blob in self._query(sql, [model, *chunk]):
+                out[file_id] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)[:dim]
+        return out
+
+    def max_vector_id(self) -> int:
+        """The largest vector id this library has used (moments included)."""
+        top_file = self._query("SELECT COALESCE(max(id), 0) FROM files")[0][0]
+        top_moment = self._query("SELECT max(id) FROM moments")[0][0]
+        return int(top_file if top_moment is None else top_moment + MOMENT_ID_BASE)

@@ -32,9 +32,12 @@ from magpie.core.int8 import Int8Check
 from magpie.core.library import Library
 from magpie.core.ocr import READER_ID, OcrUnavailableError, TextReader
 from magpie.core.pack_store import resolve_model
+from magpie.core.places import PLACES_VERSION
 from magpie.core.records import Counts, FailedFile, FolderStatus, Status
 from magpie.core.scanner import ScanReport, scan
 from magpie.core.search import BackgroundSampler, Search, SearchRequest, SearchResult
+from magpie.core.stores import StoreSpec, resolve_store_spec
+from magpie.core.stores.faiss_store import FaissStore
 from magpie.core.vectorindex import VectorIndex
 from magpie.core.video import is_video
 from magpie.core.video_indexer import VideoIndexer
@@ -58,6 +61,7 @@ class UpdateReport:
     deferred: int = 0
     offline: list[str] = field(default_factory=list)
     skipped: int = 0  # outside the size limits
+    waiting: int = 0  # a shared store's other shards' photos, adopted by a later run
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,9 +88,12 @@ class Engine:
         model: str | None = None,
         device: str | None = None,
         writer: bool = False,
+        store: str | None = None,
     ) -> None:
         self.library = library if isinstance(library, Library) else Library(library)
         self.library.ensure()
+        self.store_spec: StoreSpec | None = resolve_store_spec(store)  # None: local FAISS
+        self.shard: tuple[int, int] | None = None  # with a shared store: this process's share
         self._model_spec = model
         self._device = device
         self._clip: ClipModel | None = None
@@ -135,6 +142,8 @@ class Engine:
             self._save_index()
         if self._clip is not None:
             self._clip.close()
+        if self.store_spec is not None and self._index is not None:
+            self._index.close()  # type: ignore[attr-defined]  # the shared store's connection
         self.catalog.close()
         if self._writer_lock is not None:
             self._writer_lock.release()
@@ -178,6 +187,13 @@ class Engine:
         """Answer from now on with `clip` and its index (built by a ModelSwitch)."""
         with self._state_lock:
             self._save_index()
+            if self.store_spec is not None:  # the new model's collection in the shared store
+                if self._index is not None:
+                    self._index.close()  # type: ignore[attr-defined]
+                self._clip, self._index, self._model_spec = clip, None, clip.name
+                self._saved_stamp = None
+                self.index  # noqa: B018  (opened and brought up to date from the catalog)
+                return
             self._clip, self._index, self._model_spec = clip, index, clip.name
             self._save_index()
 
@@ -188,10 +204,12 @@ class Engine:
     def index(self) -> VectorIndex:
         """The vector index, loaded if it matches the catalog, else rebuilt from it."""
         with self._state_lock:
+            if self._index is None and self.store_spec is not None:
+                self._index = self._open_shared_store(self.store_spec)
             if self._index is None:
                 dim = self.clip.dim
                 stamp = self.catalog.generation(self.model_name)
-                loaded = VectorIndex.load(self._index_path(), dim, stamp)
+                loaded = FaissStore.load(self._index_path(), dim, stamp)
                 if loaded is None:
                     loaded = self._rebuild_index(dim)
                 else:
@@ -199,10 +217,20 @@ class Engine:
                 self._index = loaded
             return self._index
 
+    def _open_shared_store(self, spec: StoreSpec) -> VectorIndex:
+        from magpie.core.stores.milvus_store import MilvusStore
+
+        store = MilvusStore(spec.uri, self.catalog, self.model_name, self.clip.dim)
+        if self.is_writer:  # only the writer sends: a reader must not race its removals
+            stamp = self.catalog.generation(self.model_name)
+            store.synchronise(self._index_path(), stamp)
+            self._saved_stamp = stamp
+        return store  # type: ignore[return-value]  # a VectorStore, as the planner uses it
+
     def _rebuild_index(self, dim: int) -> VectorIndex:
         started = time.monotonic()
         ids, vectors = self.catalog.vectors(self.model_name, dim)
-        index = VectorIndex(dim)
+        index = FaissStore(dim)
         if len(ids) >= index.approximate_from:
             index.build_approximate(ids, vectors)
         else:
@@ -314,10 +342,11 @@ class Engine:
 
     def _apply_exclusions(self) -> tuple[int, int]:
         hide, show = self.exclusions.sync()
-        if self._index is not None:
-            self._index.remove(np.array(hide, dtype=np.int64))
+        # a shared store at once: the other machines must stop seeing them too
+        if self._index is not None or self.store_spec is not None:
+            self.index.remove(np.array(hide, dtype=np.int64))
             ids, vectors = self.exclusions.vectors_of(show, self.model_name, self.clip.dim)
-            self._index.add(ids, vectors)
+            self.index.add(ids, vectors)
             self._save_index()
         return len(hide), len(show)
 
@@ -350,12 +379,18 @@ class Engine:
         report.deferred, report.offline = scanned.deferred, scanned.offline
         pending = self.catalog.pending_count(self.model_name)
         orphans = self.catalog.drop_orphan_moments()
-        if not (pending or scanned.removed_ids or len(orphans) or self._index is not None):
+        # a shared store is opened every time: opening repairs what an outage left behind
+        shared = self.store_spec is not None
+        if not (
+            pending or scanned.removed_ids or len(orphans) or self._index is not None or shared
+        ):
             report.seconds = time.monotonic() - started
             return report  # nothing to embed or drop: neither a model nor the index is loaded
         clip, index = self.current_model()
         index.remove(np.array(scanned.removed_ids, dtype=np.int64))
         index.remove(orphans)
+        if self.store_spec is not None:
+            index.shard = self.shard  # type: ignore[attr-defined]
         if pending:
             with clip.using_image() as encoder:
                 indexer = Indexer(
@@ -368,6 +403,7 @@ class Engine:
                 )
                 run = indexer.run(progress=progress, control=control)
                 report.indexed, report.failed = run.indexed, run.failed
+                report.waiting = run.waiting
                 report.skipped = run.skipped
                 if indexer.videos_pending and not run.cancelled:  # videos after photos
                     videos = VideoIndexer(
@@ -404,7 +440,11 @@ class Engine:
         """
         self.acquire_writer()
         started = time.monotonic()
+        shared = self.store_spec is not None and self._index is not None
+        renamed = [r[0] for r in self.catalog.places_pending(PLACES_VERSION)] if shared else []
         placed = update_places(self.catalog)
+        if placed and shared:  # the store's rows carry the place names its filter tests
+            self._index.refresh(renamed)  # type: ignore[union-attr]
         if read_text is None:
             read_text = self.library.load_settings().read_text
         run = EnrichRun()
@@ -533,9 +573,16 @@ class Engine:
             sampler,
             lambda text: clip.embed_texts([text])[0],
             embed_images,
-            lambda results: pairs.group(results, self.catalog.siblings),
+            self._group,
         )
         return search.run(request)
+
+    def _group(self, results: list[SearchResult]) -> list[SearchResult]:
+        """A shot's companions folded into one item; other machines' photos stay apart."""
+        remote = {r.path for r in results if r.machine}
+        return pairs.group(
+            results, lambda paths: self.catalog.siblings([p for p in paths if p not in remote])
+        )
 
     def browse(
         self, offset: int = 0, limit: int = 200, folder: str | Path | None = None

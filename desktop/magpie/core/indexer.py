@@ -56,6 +56,7 @@ class IndexRun:
     seconds: float = 0.0
     cancelled: bool = False
     skipped: int = 0
+    waiting: int = 0  # another process's share of a shared store, not encoded here
 
 
 class IndexControl:
@@ -166,6 +167,9 @@ class Indexer:
         try:
             before = os.stat(item.path)
             print_ = fingerprint(item.path, before.st_size)
+            owns = getattr(self.vectors, "owns", None)  # a shared store's shard
+            if owns is not None and not owns(print_):  # another's share: not even decoded
+                return _Decoded(item, None, None, print_, before.st_size, before.st_mtime_ns)
             photo = imaging.decode_photo(item.path, self._decode_side)
             why = self.limits.reason(photo.info.width, photo.info.height)
             if why is not None:
@@ -242,14 +246,22 @@ class Indexer:
 
     def _commit(self, batch: list[_Decoded], run: IndexRun) -> None:
         skipped = [d for d in batch if d.skipped is not None]
-        good = [d for d in batch if d.error is None and d.skipped is None]
+        waiting = [d for d in batch if d.error is None and d.skipped is None and d.tensor is None]
+        good = [d for d in batch if d.error is None and d.skipped is None and d.tensor is not None]
         failed = [(d.item.id, d.error or "") for d in batch if d.error is not None]
         done: list[Embedded] = []
         if good:
-            vectors = self.encoder.encode(np.stack([d.tensor for d in good]))
+            # a shared store may hold some contents already (encoded by another machine):
+            # those are adopted, so a content is encoded once
+            known_vectors = getattr(self.vectors, "known_vectors", None)
+            known = known_vectors([d.fingerprint for d in good]) if known_vectors else {}
+            fresh = [d for d in good if d.fingerprint not in known]
+            if fresh:
+                encoded = self.encoder.encode(np.stack([d.tensor for d in fresh]))
+                known.update((d.fingerprint, v) for d, v in zip(fresh, encoded, strict=True))
             done = [
-                Embedded(d.item.id, v, d.size, d.mtime_ns, d.fingerprint, d.info)  # type: ignore[arg-type]
-                for d, v in zip(good, vectors, strict=True)
+                Embedded(d.item.id, known[d.fingerprint], d.size, d.mtime_ns, d.fingerprint, d.info)  # type: ignore[arg-type]
+                for d in good
             ]
         for file_id, error in failed:
             log.info("could not index file %d: %s", file_id, error)
@@ -269,3 +281,4 @@ class Indexer:
         run.indexed += len(done)
         run.failed += len(failed)
         run.skipped += len(skipped)
+        run.waiting += len(waiting)

@@ -1,8 +1,12 @@
 """One search: text and/or images (weighted), exclusions, lexical words, matches, order.
 
 The engine embeds and owns the vector store; this module plans a query over the store's
-public calls only (search(query, k, allowed) -> ids, scores), so it works the same on FAISS
-or any other store:
+public calls only (core/stores/base.py: search, count, place_of), so it works the same on the
+local FAISS index and on a shared Milvus store:
+
+- filters (folder, dates, place) are the catalog's ids on FAISS, and a scalar filter inside
+  the search on a store that pushes them (Milvus), where other machines' photos pass the same
+  filters and come back with where they live; the match rule gets exact scores either way;
 
 - each part of the query (the text, the images) is scored and turned into z-scores against
   its own background (the library's scores for it, from a sample); parts are combined in z,
@@ -31,6 +35,7 @@ import numpy as np
 
 from magpie.core import lexical, matching
 from magpie.core.catalog import Catalog, SearchableFile
+from magpie.core.stores.base import RemotePlace, SearchFilters
 from magpie.core.video import moment_key
 
 log = logging.getLogger("magpie.search")
@@ -58,6 +63,7 @@ class SearchResult:
     time: float | None = None  # a moment inside a video: where it starts, in seconds
     companions: tuple[str, ...] = ()  # the same shot's RAW or Live Photo motion (pairs.py)
     aspect: float | None = None  # width / height, upright (the grid's proportions); None: unknown
+    machine: str | None = None  # a shared store: another machine holds it (path is there)
 
 
 @dataclass(frozen=True)
@@ -152,7 +158,7 @@ class Search:
         self,
         catalog: Catalog,
         model: str,
-        store: Any,  # VectorIndex or any store with search(query, k, allowed) and len()
+        store: Any,  # a VectorStore (core/stores), or a bare VectorIndex
         sampler: BackgroundSampler,
         embed_text: Callable[[str], np.ndarray],
         embed_images: Callable[[Sequence[Any]], np.ndarray],
@@ -176,15 +182,24 @@ class Search:
         if request.place:
             at_place = self.catalog.ids_at_place(request.place)
             allowed = at_place if allowed is None else np.intersect1d(allowed, at_place)
-        searched = len(allowed) if allowed is not None else len(self.store)
+        # allowed: this library's ids (lexical words, background); a pushing store applies
+        # `filters` inside its search, to every machine's photos
+        filters = SearchFilters.of(
+            request.folder, request.date_from, request.date_to, request.place
+        )
+        if self._pushes:
+            searched = self.store.count(filters)
+        else:
+            searched = len(allowed) if allowed is not None else len(self.store)
         if searched == 0:
             return []
-        background = self.sampler.sample(allowed)
+        # the background is this library's photos (all of them if none here pass the filters)
+        background = self.sampler.sample(allowed if allowed is None or len(allowed) else None)
         parts = self._parts(request, positive, background)
         if not parts:
             return []
         want = request.offset + request.k
-        pool = self._pool(parts, min(want + POOL_EXTRA, searched), allowed, request.skip)
+        pool = self._pool(parts, min(want + POOL_EXTRA, searched), allowed, filters, request.skip)
         lexical_hits, needed = self._lexical(positive, allowed, searched)
         full = {h.file_id: h for h in lexical_hits if h.matched == needed and needed > 0}
         missing = [i for i in list(full)[:MAX_LEXICAL] if i not in pool and i not in request.skip]
@@ -207,6 +222,12 @@ class Search:
         file_of = {i: moments[i][0] if i in moments else i for i in ids.tolist()}
         by_file = self.catalog.searchable(sorted(set(file_of.values())), self.model)
         files = {i: by_file[f] for i, f in file_of.items() if f in by_file}
+        remote = self._remote(ids)  # other machines' photos: negative ids
+        for i, place in remote.items():
+            files[i] = SearchableFile(place.path, place.fingerprint or None, -1, -1, place.taken)
+            file_of[i] = -1
+            if place.seconds is not None:
+                moments[i] = (-1, place.seconds)
         keep = [i for i in ids.tolist() if i in files and i not in dropped]
         raw_of = dict(zip(ids.tolist(), raw.tolist(), strict=True))
         if request.threshold is not None:
@@ -218,7 +239,7 @@ class Search:
         candidates = [*hits, *rest]
         limit = want
         while True:  # a pair folds into one item: look further until the page is full
-            ordered = self._on_disk(candidates, files, limit)
+            ordered = self._on_disk(candidates, files, limit, remote)
             results = [
                 SearchResult(
                     files[i].path,
@@ -235,6 +256,7 @@ class Search:
                     files[i].taken,
                     moments[i][1] if i in moments else None,
                     aspect=files[i].aspect,
+                    machine=remote[i].host if i in remote else None,
                 )
                 for i in ordered
             ]
@@ -266,17 +288,31 @@ class Search:
             parts.append(_Part(vector, part_weight, matching.Background.of(background @ vector)))
         return parts
 
+    @property
+    def _pushes(self) -> bool:
+        return bool(getattr(self.store, "pushes_filters", False))
+
+    def _remote(self, ids: np.ndarray) -> dict[int, RemotePlace]:
+        if not self._pushes:
+            return {}
+        places = {i: self.store.place_of(i) for i in ids.tolist() if i < 0}
+        return {i: place for i, place in places.items() if place is not None}
+
     def _pool(
         self,
         parts: list[_Part],
         k: int,
         allowed: np.ndarray | None,
+        filters: SearchFilters | None,
         skip: frozenset[int],
     ) -> dict[int, list[float]]:
         """Candidate ids with each part's score: the best of every part, scored by all."""
         found: dict[int, list[float]] = {}
         for p, part in enumerate(parts):
-            hits = self.store.search(part.vector, k + len(skip), allowed)
+            if self._pushes:  # the filters run inside the store's search
+                hits = self.store.search(part.vector, k + len(skip), None, filters)
+            else:
+                hits = self.store.search(part.vector, k + len(skip), allowed)
             for i, s in zip(hits.ids.tolist(), hits.scores.tolist(), strict=True):
                 if i not in skip:
                     found.setdefault(i, [math.nan] * len(parts))[p] = s
@@ -349,13 +385,22 @@ class Search:
         return dropped
 
     @staticmethod
-    def _on_disk(ids: list[int], files: dict[int, SearchableFile], want: int) -> list[int]:
+    def _on_disk(
+        ids: list[int],
+        files: dict[int, SearchableFile],
+        want: int,
+        remote: dict[int, RemotePlace],
+    ) -> list[int]:
         """The first `want` ids whose file is still as embedded; gone or changed ones are
-        skipped (a file whose folder is gone too is an unplugged drive: kept, offline)."""
+        skipped (a file whose folder is gone too is an unplugged drive: kept, offline).
+        Another machine's photos are kept: their machine keeps them current."""
         kept: list[int] = []
         for file_id in ids:
             if len(kept) >= want:
                 break
+            if file_id in remote:
+                kept.append(file_id)
+                continue
             row = files[file_id]
             try:
                 st = os.stat(row.path)
