@@ -285,18 +285,21 @@ class ClipModel:
     def image(self) -> ImageEncoder:
         device = self.device
         with self._lock:
-            if self._image is None:
-                model_file = None
-                if self.int8 and device == "cpu":
-                    if int8_ready(self.pack):
-                        model_file = int8_model(self.pack)
-                    else:
-                        log.warning(
-                            "int8 indexing is on but no passing int8 check exists; using fp32"
-                        )
-                self._image = ImageEncoder(self.pack, device, self.threads, model_file=model_file)
+            encoder = self._load_image(device)
             self._arm_release()
-            return self._image
+            return encoder
+
+    def _load_image(self, device: str) -> ImageEncoder:
+        """The image tower, loaded if it is not; the caller holds the lock."""
+        if self._image is None:
+            model_file = None
+            if self.int8 and device == "cpu":
+                if int8_ready(self.pack):
+                    model_file = int8_model(self.pack)
+                else:
+                    log.warning("int8 indexing is on but no passing int8 check exists; using fp32")
+            self._image = ImageEncoder(self.pack, device, self.threads, model_file=model_file)
+        return self._image
 
     @property
     def image_loaded(self) -> bool:
@@ -309,8 +312,9 @@ class ClipModel:
     @contextlib.contextmanager
     def using_image(self) -> Iterator[ImageEncoder]:
         """The image tower, kept loaded for the whole block (an indexing run)."""
-        encoder = self.image
-        with self._lock:
+        device = self.device
+        with self._lock:  # loaded and counted as one step: no idle timer fires in between
+            encoder = self._load_image(device)
             self._image_users += 1
             self._cancel_release()
         try:
