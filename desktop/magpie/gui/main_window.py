@@ -290,6 +290,13 @@ class MainWindow(QMainWindow):
         options.exclusionRemoved.connect(self._remove_exclusion)
         self.nothing_close.showNearest.connect(self.show_less_likely)
         self.grid.previewRequested.connect(self.open_preview)
+        self.grid.deleteIgnored.connect(
+            lambda: self.statusBar().showMessage(
+                "Delete does not remove photos. To move them to the trash: "
+                "Edit > Move selection to trash, or right-click.",
+                8000,
+            )
+        )
         self.grid.customContextMenuRequested.connect(self._context_menu)
         self.folder_list.clicked.connect(self._folder_clicked)
         self.folder_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)

@@ -57,8 +57,8 @@ def build_menu_bar(window: MainWindow) -> list[QAction]:
     edit_menu.addAction(new("Copy path", window.copy_paths, icon_name="copy"))
     edit_menu.addAction(new("Search by clipboard image", window.paste, icon_name="image"))
     edit_menu.addSeparator()
-    # Delete never deletes: it offers the system trash, after a confirmation naming the count
-    trash = new("Move selection to trash…", window.trash_selection, "Delete", icon_name="trash")
+    # no key: Delete does nothing to files (the grid says where this action is instead)
+    trash = new("Move selection to trash…", window.trash_selection, icon_name="trash")
     trash.setStatusTip("Move the selected photos to the system trash, after you confirm")
     edit_menu.addAction(trash)
 

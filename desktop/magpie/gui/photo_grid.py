@@ -184,6 +184,7 @@ class JustifiedGrid(QListView):
     """Photos in justified rows; a timeline (month and day headers, date scrubber) on demand."""
 
     previewRequested = Signal(QModelIndex)
+    deleteIgnored = Signal()  # Delete was pressed: nothing happens to files, the window says so
     # a page bigger than the usual is wanted (a scrubber jump far ahead): main window's paging
     FETCH_AHEAD = 2500
     CHUNK = 2000  # photos laid out per turn of the event loop when laying out again (~8 ms)
@@ -589,6 +590,7 @@ class JustifiedGrid(QListView):
             return
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             event.accept()  # never deletes anything: Magpie does not touch photo files
+            self.deleteIgnored.emit()
             return
         super().keyPressEvent(event)
 

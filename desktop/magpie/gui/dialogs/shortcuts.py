@@ -20,6 +20,7 @@ OTHER_KEYS = [
     ("Arrows", "In the results: move between photos (Shift: select as you go)"),
     ("Enter", "In the search box: search now; in the results: open the preview"),
     ("Space", "Open the preview of the selected photo"),
+    ("Delete", "Nothing happens to files (Edit > Move selection to trash asks first)"),
     ("Esc", "Clear the search"),
     ("Left, Right", "In the preview: the previous or next photo"),
     ("Tab, Shift+Tab", "Move between the search box, the sidebar and the results"),
