@@ -47,6 +47,7 @@ class Query:
     similar_time: float | None = None  # similar_to is a video: its frame at this time
     text_weight: float = 0.5  # the text's share when images are given too
     order: str = "best"  # the matches by "best" match or by "date"
+    place: str | None = None  # only photos taken there (Places view, the place filter)
 
     @property
     def empty(self) -> bool:
@@ -108,6 +109,8 @@ class EngineHost(QObject):
     error = Signal(str)
     watchFallback = Signal(str, str)  # folder, reason it is polled
     switchChanged = Signal(object)  # magpie.core.switching.SwitchStatus
+    textProgress = Signal(object)  # magpie.core.enrichment.EnrichProgress (the OCR pass)
+    textChanged = Signal(str)  # the OCR pass: "reading" | "idle"
 
     def __init__(
         self,
@@ -130,7 +133,14 @@ class EngineHost(QObject):
         self._watcher: FolderWatcher | None = None
         self._changed = ChangedFolders()
         self.switch: Any = None  # a ModelSwitch in progress (magpie.core.switching)
+        self._enrich_queued = False  # one text/places pass waits on the writer lane at most
+        self._text_off = threading.Event()  # Settings turned reading text off: stop the pass
         self.opened.connect(lambda _status: setattr(self, "ready", True))
+        # what the lanes run, as the GUI thread last heard: Pause says which one it paused
+        self.indexing_now = False
+        self.reading_now = False
+        self.indexingChanged.connect(lambda state: setattr(self, "indexing_now", state != "idle"))
+        self.textChanged.connect(lambda state: setattr(self, "reading_now", state != "idle"))
 
     def _post(self, signal: SignalInstance, *args: object) -> None:
         """From a lane: emit on the GUI thread (nothing once shut down)."""
@@ -238,6 +248,60 @@ class EngineHost(QObject):
             self._post(self.indexingChanged, "idle")
         if self.control.cancelled.is_set() and not self.tasks.closed:
             self.control.reset_cancel()  # that cancel was for this run
+        else:
+            self._schedule_enrich()  # the photos are searchable: now their words and places
+
+    # --- the second pass: words in photos and places (writer lane, lowest priority) ----------
+
+    def _schedule_enrich(self) -> None:
+        """Queue the text/places pass behind whatever the writer lane already has."""
+        if self._enrich_queued or self.tasks.closed or not self.writer:
+            return
+        self._enrich_queued = True
+        self._writer_job(self._enrich)
+
+    def _must_yield(self) -> bool:
+        """More urgent work waits (new photos to embed, a folder to add), or we are stopping."""
+        return (
+            self.tasks.closed
+            or self._text_off.is_set()
+            or self._changed.waiting()
+            or self.tasks.waiting("writer") > 0
+        )
+
+    def _enrich(self) -> None:
+        self._enrich_queued = False
+        engine = self._engine
+        if engine is None or not self.writer or self.tasks.closed:
+            return
+        read_text = engine.library.load_settings().read_text and not self._text_off.is_set()
+        self._post(self.textChanged, "reading")
+        try:
+            run = engine.enrich(
+                lambda p: self._post(self.textProgress, p),
+                self.control,
+                self._must_yield,
+                read_text=read_text,
+            )
+            if run.places or run.texts:
+                self._post(self.statusChanged, engine.status())
+        finally:
+            self._post(self.textChanged, "idle")
+        # it gave way to more urgent work: go on after it (a quit or a cancel ends it here)
+        if (
+            run.stopped_early
+            and not self._text_off.is_set()
+            and not self.control.cancelled.is_set()
+        ):
+            self._schedule_enrich()
+
+    def set_read_text(self, on: bool) -> None:
+        """Settings changed: stop the text pass at its next batch, or start it."""
+        if on:
+            self._text_off.clear()
+            self._schedule_enrich()
+        else:
+            self._text_off.set()
 
     def _progress_after_counts(self, engine: Engine) -> Callable[[Progress], None]:
         """Fresh counts go out before a progress report (at most twice a second, at most a
@@ -314,12 +378,18 @@ class EngineHost(QObject):
         return self.control.paused
 
     def pause(self) -> None:
-        self.control.pause()
-        self.indexingChanged.emit("paused")
+        self.control.pause()  # the text pass checks the same control between batches
+        if self.reading_now and not self.indexing_now:
+            self.textChanged.emit("paused")
+        else:
+            self.indexingChanged.emit("paused")
 
     def resume(self) -> None:
         self.control.resume()
-        self.indexingChanged.emit("indexing")
+        if self.reading_now and not self.indexing_now:
+            self.textChanged.emit("reading")
+        else:
+            self.indexingChanged.emit("indexing")
 
     # --- watching (writer lane) -------------------------------------------------------------
 
@@ -386,6 +456,7 @@ class EngineHost(QObject):
             "folder": query.folder,
             "order": query.order,
             "sensitivity": settings.match_sensitivity,
+            "place": query.place,
         }
         if query.similar_to:
             results = engine.similar(query.similar_to, limit, time=query.similar_time, **filters)
@@ -397,7 +468,7 @@ class EngineHost(QObject):
         elif query.text.strip():
             results = engine.search(query.text, limit, **filters)
         else:
-            results = engine.browse(offset, limit, query.folder)
+            results = engine.browse(offset, limit, query.folder, place=query.place)
         return Page(generation, results, offset, len(results) == limit, time.monotonic() - started)
 
     def details(self, file_id: int, done: Callable[[PhotoDetails], None]) -> None:
@@ -405,13 +476,27 @@ class EngineHost(QObject):
 
         def work() -> PhotoDetails | None:
             with self._slot.borrow() as engine:
-                return engine.catalog.details(file_id) if engine is not None else None
+                return engine.details(file_id) if engine is not None else None
 
         def deliver(details: PhotoDetails | None) -> None:
             if details:
                 done(details)
 
         self.tasks.run("query", work, deliver, self._failed)
+
+    def ask(self, work: Callable[[Engine], T], done: Callable[[T], None]) -> None:
+        """work(engine) on the query lane (a catalog read: places, known names); done(result)
+        on the GUI thread. Nothing comes back while the library opens."""
+
+        def run() -> tuple[T] | None:
+            with self._slot.borrow() as engine:
+                return (work(engine),) if engine is not None else None
+
+        def deliver(value: tuple[T] | None) -> None:
+            if value is not None:
+                done(value[0])
+
+        self.tasks.run("query", run, deliver, self._failed)
 
     def compare_models(
         self,
