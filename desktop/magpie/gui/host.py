@@ -22,9 +22,11 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Signal, SignalInstance
 
 from magpie.core.engine import Engine, LibraryBusyError, SearchResult
+from magpie.core.enrichment import EnrichProgress
 from magpie.core.errors import MagpieError, ModelNotFoundError
 from magpie.core.indexer import IndexControl, Progress
 from magpie.core.int8 import Int8Check
+from magpie.core.ocr import READER_ID
 from magpie.core.records import PhotoDetails
 from magpie.core.watcher import ChangedFolders, FolderWatcher
 from magpie.gui.tasks import Failure, Tasks
@@ -275,7 +277,10 @@ class EngineHost(QObject):
         if engine is None or not self.writer or self.tasks.closed:
             return
         read_text = engine.library.load_settings().read_text and not self._text_off.is_set()
-        self._post(self.textChanged, "reading")
+        pending = engine.catalog.text_counts(READER_ID)[1] if read_text else 0
+        if pending:  # said at once, so the line and Pause show before the first batch ends
+            self._post(self.textChanged, "reading")
+            self._post(self.textProgress, EnrichProgress(0, pending, 0.0, ""))
         try:
             run = engine.enrich(
                 lambda p: self._post(self.textProgress, p),

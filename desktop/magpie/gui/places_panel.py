@@ -47,7 +47,7 @@ def place_tree(rows: Sequence[PlaceRow]) -> QStandardItemModel:
             else:
                 parent = country_item
             for city, count in sorted(cities, key=lambda c: (-c[1], c[0])):
-                if city:
+                if city and city != region:  # "Lisbon" the region stands for Lisbon the city
                     parent.appendRow(item(city, city, count))
         model.appendRow(country_item)
     return model
