@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QKeySequence, QPixmap, QResizeEvent, QShortcut, QWheelEvent
+from PySide6.QtGui import QImage, QKeyEvent, QPixmap, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QDialog,
     QGraphicsPixmapItem,
@@ -262,19 +262,6 @@ class PreviewDialog(QDialog):
         self.previous_button.clicked.connect(lambda: self.show_row(self.row - 1))
         self.next_button.clicked.connect(lambda: self.show_row(self.row + 1))
         self.similar_button.clicked.connect(self._find_similar)
-        keys: list[tuple[QKeySequence | QKeySequence.StandardKey | str, object]] = [
-            ("Right", lambda: self.show_row(self.row + 1)),
-            ("Down", lambda: self.show_row(self.row + 1)),
-            ("Left", lambda: self.show_row(self.row - 1)),
-            ("Up", lambda: self.show_row(self.row - 1)),
-            ("+", lambda: self.picture.set_zoom(self.picture.zoom() * ZOOM_STEP)),
-            ("=", lambda: self.picture.set_zoom(self.picture.zoom() * ZOOM_STEP)),
-            ("-", lambda: self.picture.set_zoom(self.picture.zoom() / ZOOM_STEP)),
-            ("F", self.picture.zoom_fit),
-            ("0", self.picture.zoom_fit),
-            ("1", self.picture.zoom_actual),
-        ]
-        self.shortcuts = [QShortcut(QKeySequence(key), self, slot) for key, slot in keys]
         if thumbnails is not None:  # a thumbnail not cached yet is shown when it comes
             thumbnails.ready.connect(self._thumbnail_ready)
         self.resize(1200, 800)
@@ -366,6 +353,24 @@ class PreviewDialog(QDialog):
         self.text_box.setPlainText(details.text)
         self.text_title.setVisible(bool(details.text))
         self.text_box.setVisible(bool(details.text))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """←/→ (and ↑/↓) step; + and - zoom, F or 0 fit, 1 shows the photo's own pixels."""
+        key, view = event.key(), self.picture
+        if key in (Qt.Key.Key_Right, Qt.Key.Key_Down):
+            self.show_row(self.row + 1)
+        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Up):
+            self.show_row(self.row - 1)
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            view.set_zoom(view.zoom() * ZOOM_STEP)
+        elif key == Qt.Key.Key_Minus:
+            view.set_zoom(view.zoom() / ZOOM_STEP)
+        elif key in (Qt.Key.Key_F, Qt.Key.Key_0):
+            view.zoom_fit()
+        elif key == Qt.Key.Key_1:
+            view.zoom_actual()
+        else:
+            super().keyPressEvent(event)  # Esc closes
 
     def _find_similar(self) -> None:
         item = self.current
