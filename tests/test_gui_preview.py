@@ -15,7 +15,7 @@ from magpie.gui.dialogs import preview as preview_module
 from magpie.gui.dialogs.preview import PreviewDialog, PreviewItem
 from magpie.gui.main_window import MainWindow
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QImage, QWheelEvent
+from PySide6.QtGui import QWheelEvent
 from pytestqt.qtbot import QtBot
 
 from tests.helpers.exif import lens_photo
@@ -54,7 +54,7 @@ class _HeldDecodes:
         self.paths: list[str] = []
         original = preview_module.decode_full
 
-        def decode(path: str, seconds: float | None) -> QImage:
+        def decode(path: str, seconds: float | None) -> preview_module.Decoded | None:
             self.paths.append(Path(path).name)
             self.release.wait(30)
             return original(path, seconds)
@@ -132,6 +132,23 @@ def test_zoom_fit_100_keys_and_wheel(window: MainWindow, qtbot: QtBot):
     preview.resize(preview.width() + 100, preview.height())  # a resize keeps a chosen zoom
     qtbot.wait(50)
     assert view.zoom() == pytest.approx(1.0)
+
+
+def test_fit_draws_the_screen_copy_and_zooming_in_the_photo_s_own_pixels(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(preview_module, "SCREEN_SIDE", 1200)
+    window.open_preview(window.results.index(_row_of(window, "red.jpg")))
+    preview = window.preview
+    assert preview is not None
+    qtbot.waitUntil(lambda: preview.full_shown, timeout=WAIT_MS)
+    view = preview.picture
+    assert view.pixmap().width() == 1200  # fit: the worker's screen copy, stretched
+    assert view.sceneRect().width() == 2400  # ...over the photo's frame
+    preview.actual_button.click()
+    assert view.pixmap().width() == 2400 and view.zoom() == pytest.approx(1.0)
+    qtbot.keyClick(preview, Qt.Key.Key_F)
+    assert view.pixmap().width() == 1200
 
 
 def test_details_show_date_camera_lens_size_and_folder(

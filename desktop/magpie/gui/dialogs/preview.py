@@ -41,8 +41,11 @@ from magpie.gui.video_preview import add_play_button, video_details
 from magpie.gui.wording import file_size
 
 MAX_SIDE = 8192  # a bigger photo is shown at this long side (a 100 MP frame is 400 MB)
+# Fit-to-window draws a copy at most this big (made by the worker): smooth-scaling a 24 MP
+# pixmap on every paint would stall the GUI; the photo's own pixels come in on zooming in.
+SCREEN_SIDE = 2560
 VIDEO_SIDE = 1080  # a video moment's frame, short side
-KEEP_DECODED = 5  # full images kept: the shown one, two behind, two ahead
+KEEP_DECODED = 4  # decoded photos kept: the shown one and its neighbours
 ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.02, 16.0
 
@@ -65,22 +68,39 @@ class PreviewItem:
         return cls(result.path, result.file_id, result.fingerprint, result.time)
 
 
-def decode_full(path: str, seconds: float | None) -> QImage:
-    """The whole picture, upright, as a QImage (worker thread); null if it cannot be read."""
+@dataclass(frozen=True)
+class Decoded:
+    """A photo decoded by a worker, ready to become pixmaps on the GUI thread."""
+
+    full: QImage  # the photo's own pixels, upright (RGB32: QPixmap takes it without converting)
+    screen: QImage  # at most SCREEN_SIDE on the long side (the same image when it is smaller)
+
+
+def decode_full(path: str, seconds: float | None) -> Decoded | None:
+    """The whole picture, upright (worker thread); None if it cannot be read."""
     try:
         if video.is_video(path):
             picture = video.frame_at(path, seconds or 0.0, VIDEO_SIDE)
         else:
             picture = imaging.decode_image(path)
     except DecodeError:
-        return QImage()
+        return None
     if max(picture.size) > MAX_SIDE:
         picture = imaging.make_thumbnail(picture, MAX_SIDE)
     data = picture.tobytes("raw", "RGB")
-    image = QImage(
+    packed = QImage(
         data, picture.width, picture.height, 3 * picture.width, QImage.Format.Format_RGB888
     )
-    return image.copy()  # own its pixels: `data` goes away with this frame
+    full = packed.convertToFormat(QImage.Format.Format_RGB32)  # a copy: `data` goes away
+    screen = full
+    if max(full.width(), full.height()) > SCREEN_SIDE:
+        screen = full.scaled(
+            SCREEN_SIDE,
+            SCREEN_SIDE,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+    return Decoded(full, screen)
 
 
 def format_details(details: PhotoDetails) -> str:
@@ -107,7 +127,7 @@ def format_details(details: PhotoDetails) -> str:
 class _Relay(QObject):
     """Carries decoded images from the workers to the GUI thread."""
 
-    image = Signal(str, QImage)  # item key, full image (null: could not be read)
+    image = Signal(str, object)  # item key, Decoded (None: it could not be read)
 
 
 class ImageView(QGraphicsView):
@@ -128,25 +148,53 @@ class ImageView(QGraphicsView):
         self.setAccessibleName("Photo")
         self.setMinimumSize(320, 240)
         self.fitting = True
+        self._coarse = QPixmap()  # what fits the screen (or the thumbnail, until the photo)
+        self._sharp: QImage | None = None  # the photo's own pixels, for zooming in
+        self._sharp_pixmap: QPixmap | None = None
         self.message = QLabel(self, alignment=Qt.AlignmentFlag.AlignCenter)
         self.message.hide()
 
     def pixmap(self) -> QPixmap:
         return self.item.pixmap()
 
-    def show_picture(self, pixmap: QPixmap, full: QSize) -> None:
-        """`pixmap` drawn over `full` photo pixels (a thumbnail is stretched until the
-        photo comes, so the zoom and the frame stay put when it does)."""
+    def show_picture(self, pixmap: QPixmap, full: QSize, sharp: QImage | None = None) -> None:
+        """`pixmap` drawn over `full` photo pixels (a thumbnail or the screen copy is
+        stretched, so the zoom and the frame stay put when the sharper one comes); `sharp`:
+        the photo's own pixels, swapped in when the zoom needs more than `pixmap` has."""
         self.message.hide()
-        self.item.setPixmap(pixmap)
-        scale = full.width() / pixmap.width() if pixmap.width() else 1.0
-        self.item.setScale(scale)
+        self._coarse = pixmap
+        self._sharp = sharp if sharp is not None and sharp.size() != pixmap.size() else None
+        self._sharp_pixmap = None
         self.scene().setSceneRect(0, 0, full.width(), full.height())
+        self._draw(pixmap)
         if self.fitting:
             self.zoom_fit()
+        else:
+            self._pick_level()
+
+    def _draw(self, pixmap: QPixmap) -> None:
+        self.item.setPixmap(pixmap)
+        rect = self.sceneRect()
+        self.item.setScale(
+            rect.width() / pixmap.width() if pixmap.width() and rect.width() else 1.0
+        )
+
+    def _pick_level(self) -> None:
+        """The screen copy while it has pixels enough for the zoom; the photo's own beyond."""
+        if self._sharp is None or self._coarse.isNull():
+            return
+        coarse_scale = self.sceneRect().width() / self._coarse.width()
+        wanted = self._coarse
+        if self.zoom() * coarse_scale > 1.0:
+            if self._sharp_pixmap is None:
+                self._sharp_pixmap = QPixmap.fromImage(self._sharp)  # once, when first needed
+            wanted = self._sharp_pixmap
+        if wanted.cacheKey() != self.item.pixmap().cacheKey():
+            self._draw(wanted)
 
     def say(self, text: str) -> None:
         self.item.setPixmap(QPixmap())
+        self._coarse, self._sharp, self._sharp_pixmap = QPixmap(), None, None
         self.message.setText(text)
         self.message.resize(self.viewport().size())
         self.message.show()
@@ -155,6 +203,7 @@ class ImageView(QGraphicsView):
         self.fitting = True
         if not self.item.pixmap().isNull():
             self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+            self._pick_level()
         self.zoomChanged.emit("Fit")
 
     def zoom_actual(self) -> None:
@@ -167,6 +216,7 @@ class ImageView(QGraphicsView):
         factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
         self.fitting = False
         self.scale(factor / self.zoom(), factor / self.zoom())
+        self._pick_level()
         self.zoomChanged.emit(f"{factor * 100:.0f}%")
 
     def wheelEvent(self, event: QWheelEvent) -> None:
@@ -201,7 +251,7 @@ class PreviewDialog(QDialog):
         self.items, self.host, self.thumbnails, self.row = items, host, thumbnails, row
         self.relay = _Relay()
         self.relay.image.connect(self._decoded)
-        self._decoded_images: OrderedDict[str, QImage] = OrderedDict()
+        self._decoded_images: OrderedDict[str, Decoded | None] = OrderedDict()
         self._decoding: set[str] = set()
         self.full_shown = False  # the shown item's full image (not its thumbnail) is up
         self.opened_at = 0.0
@@ -294,14 +344,13 @@ class PreviewDialog(QDialog):
         self.text_box.setVisible(False)
         self.full_shown = False
         self.picture.fitting = True
-        full = self._decoded_images.get(item.key)
-        if full is not None:
+        if item.key in self._decoded_images:
             self._decoded_images.move_to_end(item.key)
-            self._show_full(item, full)
+            self._show_full(item, self._decoded_images[item.key])
         else:
             self._show_thumbnail(item)
             self._decode(item)
-        for near in (row + 1, row - 1, row + 2):  # the likely next steps, decoded ahead
+        for near in (row + 1, row - 1):  # the likely next steps, decoded ahead
             if 0 <= near < len(self.items):
                 self._decode(self.items[near])
         self.host.details(item.file_id, lambda found: self._details_ready(item, found))
@@ -321,11 +370,12 @@ class PreviewDialog(QDialog):
         if item is not None and item.key == key and not self.full_shown:
             self._show_thumbnail(item)
 
-    def _show_full(self, item: PreviewItem, image: QImage) -> None:
-        if image.isNull():
+    def _show_full(self, item: PreviewItem, decoded: Decoded | None) -> None:
+        if decoded is None:
             self.picture.say("This photo cannot be shown")
             return
-        self.picture.show_picture(QPixmap.fromImage(image), image.size())
+        screen = QPixmap.fromImage(decoded.screen)
+        self.picture.show_picture(screen, decoded.full.size(), decoded.full)
         self.full_shown = True
         self.fullShown.emit(item.key)
 
@@ -337,14 +387,14 @@ class PreviewDialog(QDialog):
         relay, key, path, seconds = self.relay, item.key, item.path, item.time
         self.host.run_in_background(lambda: relay.image.emit(key, decode_full(path, seconds)))
 
-    def _decoded(self, key: str, image: QImage) -> None:
+    def _decoded(self, key: str, decoded: Decoded | None) -> None:
         self._decoding.discard(key)
-        self._decoded_images[key] = image
+        self._decoded_images[key] = decoded
         while len(self._decoded_images) > KEEP_DECODED:
             self._decoded_images.popitem(last=False)
         item = self.current
         if item is not None and item.key == key:
-            self._show_full(item, image)
+            self._show_full(item, decoded)
 
     def _details_ready(self, item: PreviewItem, details: PhotoDetails) -> None:
         if item != self.current:
