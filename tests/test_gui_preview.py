@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from magpie.core import imaging
@@ -54,10 +55,10 @@ class _HeldDecodes:
         self.paths: list[str] = []
         original = preview_module.decode_full
 
-        def decode(path: str, seconds: float | None) -> preview_module.Decoded | None:
+        def decode(path: str, *args: Any) -> preview_module.Decoded | None:
             self.paths.append(Path(path).name)
             self.release.wait(30)
-            return original(path, seconds)
+            return original(path, *args)
 
         monkeypatch.setattr(preview_module, "decode_full", decode)
 
@@ -91,8 +92,9 @@ def test_the_cached_thumbnail_shows_at_once_then_the_full_photo_replaces_it(
     assert not preview.full_shown and preview.zoom_label.text() == "Fit"
     held.release.set()
     qtbot.waitUntil(lambda: preview.full_shown, timeout=WAIT_MS)
-    full = preview.picture.pixmap()
-    assert (full.width(), full.height()) == (2400, 1600)  # the photo's own pixels
+    frame = preview.picture.sceneRect()
+    assert (frame.width(), frame.height()) == (2400, 1600)  # the photo's own frame
+    assert preview.picture.pixmap().width() > 320  # the photo, no longer its thumbnail
     # the neighbours were decoded ahead (the current one first)
     assert held.paths[0] == "red.jpg"
     neighbours = {shown(window)[r] for r in (row - 1, row + 1) if 0 <= r < 3}
@@ -134,21 +136,23 @@ def test_zoom_fit_100_keys_and_wheel(window: MainWindow, qtbot: QtBot):
     assert view.zoom() == pytest.approx(1.0)
 
 
-def test_fit_draws_the_screen_copy_and_zooming_in_the_photo_s_own_pixels(
-    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+def test_fit_draws_a_copy_the_size_shown_and_zooming_in_the_photo_s_own_pixels(
+    window: MainWindow, qtbot: QtBot
 ):
-    monkeypatch.setattr(preview_module, "SCREEN_SIDE", 1200)
     window.open_preview(window.results.index(_row_of(window, "red.jpg")))
     preview = window.preview
     assert preview is not None
     qtbot.waitUntil(lambda: preview.full_shown, timeout=WAIT_MS)
     view = preview.picture
-    assert view.pixmap().width() == 1200  # fit: the worker's screen copy, stretched
-    assert view.sceneRect().width() == 2400  # ...over the photo's frame
+    viewport = view.viewport().size()
+    drawn = view.pixmap()
+    # fit: the worker's copy, no bigger than the window shows it (cheap to paint)
+    assert drawn.width() <= max(viewport.width(), 1200) and drawn.width() < 2400
+    assert view.sceneRect().width() == 2400  # ...stretched over the photo's frame
     preview.actual_button.click()
     assert view.pixmap().width() == 2400 and view.zoom() == pytest.approx(1.0)
     qtbot.keyClick(preview, Qt.Key.Key_F)
-    assert view.pixmap().width() == 1200
+    assert view.pixmap().width() == drawn.width()
 
 
 def test_details_show_date_camera_lens_size_and_folder(

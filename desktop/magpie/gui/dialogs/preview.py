@@ -41,8 +41,9 @@ from magpie.gui.video_preview import add_play_button, video_details
 from magpie.gui.wording import file_size
 
 MAX_SIDE = 8192  # a bigger photo is shown at this long side (a 100 MP frame is 400 MB)
-# Fit-to-window draws a copy at most this big (made by the worker): smooth-scaling a 24 MP
-# pixmap on every paint would stall the GUI; the photo's own pixels come in on zooming in.
+# Fit-to-window draws a copy made by the worker at the size it is shown (at most this big):
+# smooth-scaling a 24 MP pixmap on every paint would stall the GUI (measured: 100 ms); the
+# photo's own pixels become a pixmap only when the zoom needs them.
 SCREEN_SIDE = 2560
 VIDEO_SIDE = 1080  # a video moment's frame, short side
 KEEP_DECODED = 4  # decoded photos kept: the shown one and its neighbours
@@ -73,11 +74,14 @@ class Decoded:
     """A photo decoded by a worker, ready to become pixmaps on the GUI thread."""
 
     full: QImage  # the photo's own pixels, upright (RGB32: QPixmap takes it without converting)
-    screen: QImage  # at most SCREEN_SIDE on the long side (the same image when it is smaller)
+    screen: QImage  # as big as it is shown to fit (the same image when that is not smaller)
 
 
-def decode_full(path: str, seconds: float | None) -> Decoded | None:
-    """The whole picture, upright (worker thread); None if it cannot be read."""
+def decode_full(
+    path: str, seconds: float | None, box: tuple[int, int] = (SCREEN_SIDE, SCREEN_SIDE)
+) -> Decoded | None:
+    """The whole picture, upright, and a copy that fits `box` (worker thread); None if it
+    cannot be read."""
     try:
         if video.is_video(path):
             picture = video.frame_at(path, seconds or 0.0, VIDEO_SIDE)
@@ -93,10 +97,10 @@ def decode_full(path: str, seconds: float | None) -> Decoded | None:
     )
     full = packed.convertToFormat(QImage.Format.Format_RGB32)  # a copy: `data` goes away
     screen = full
-    if max(full.width(), full.height()) > SCREEN_SIDE:
+    box = (min(box[0], SCREEN_SIDE), min(box[1], SCREEN_SIDE))
+    if full.width() > box[0] or full.height() > box[1]:
         screen = full.scaled(
-            SCREEN_SIDE,
-            SCREEN_SIDE,
+            *box,
             Qt.AspectRatioMode.KeepAspectRatio,
             Qt.TransformationMode.SmoothTransformation,
         )
@@ -385,7 +389,10 @@ class PreviewDialog(QDialog):
             return
         self._decoding.add(item.key)
         relay, key, path, seconds = self.relay, item.key, item.path, item.time
-        self.host.run_in_background(lambda: relay.image.emit(key, decode_full(path, seconds)))
+        shown = self.picture.viewport().size() if self.picture.isVisible() else self.size()
+        ratio = self.devicePixelRatioF()
+        box = (max(1, round(shown.width() * ratio)), max(1, round(shown.height() * ratio)))
+        self.host.run_in_background(lambda: relay.image.emit(key, decode_full(path, seconds, box)))
 
     def _decoded(self, key: str, decoded: Decoded | None) -> None:
         self._decoding.discard(key)
