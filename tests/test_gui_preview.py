@@ -89,7 +89,7 @@ def test_the_cached_thumbnail_shows_at_once_then_the_full_photo_replaces_it(
     # no event loop turn yet: the thumbnail is already there, the photo is being decoded
     thumb = preview.picture.pixmap()
     assert not thumb.isNull() and max(thumb.width(), thumb.height()) <= 320
-    assert not preview.full_shown and preview.zoom_label.text() == "Fit"
+    assert not preview.full_shown and preview.zoom_label.text() == "Zoom: Fit"
     held.release.set()
     qtbot.waitUntil(lambda: preview.full_shown, timeout=WAIT_MS)
     frame = preview.picture.sceneRect()
@@ -110,9 +110,9 @@ def test_zoom_fit_100_keys_and_wheel(window: MainWindow, qtbot: QtBot):
     fit = view.zoom()
     assert 0 < fit < 1  # 2400 px wide in a window about 1000 wide
     preview.actual_button.click()
-    assert view.zoom() == pytest.approx(1.0) and preview.zoom_label.text() == "100%"
+    assert view.zoom() == pytest.approx(1.0) and preview.zoom_label.text() == "Zoom: 100%"
     qtbot.keyClick(preview, Qt.Key.Key_Minus)
-    assert view.zoom() == pytest.approx(0.8) and preview.zoom_label.text() == "80%"
+    assert view.zoom() == pytest.approx(0.8) and preview.zoom_label.text() == "Zoom: 80%"
     qtbot.keyClick(preview, Qt.Key.Key_Plus)
     assert view.zoom() == pytest.approx(1.0)
     wheel = QWheelEvent(
@@ -129,7 +129,7 @@ def test_zoom_fit_100_keys_and_wheel(window: MainWindow, qtbot: QtBot):
     assert view.zoom() == pytest.approx(1.25)
     assert view.horizontalScrollBar().maximum() > 0  # zoomed in: there is room to pan
     qtbot.keyClick(preview, Qt.Key.Key_F)
-    assert view.zoom() == pytest.approx(fit) and preview.zoom_label.text() == "Fit"
+    assert view.zoom() == pytest.approx(fit) and preview.zoom_label.text() == "Zoom: Fit"
     preview.actual_button.click()
     preview.resize(preview.width() + 100, preview.height())  # a resize keeps a chosen zoom
     qtbot.wait(50)

@@ -16,9 +16,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QPixmap, QResizeEvent, QWheelEvent
+from PySide6.QtGui import QImage, QKeyEvent, QPalette, QPixmap, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QGraphicsPixmapItem,
     QGraphicsScene,
     QGraphicsView,
@@ -147,6 +148,8 @@ class ImageView(QGraphicsView):
         self.item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.scene().addItem(self.item)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setBackgroundBrush(self.palette().color(QPalette.ColorRole.Window).darker(115))
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the dialog's keys step and zoom
         self.setAccessibleName("Photo")
@@ -261,7 +264,7 @@ class PreviewDialog(QDialog):
         self.opened_at = 0.0
 
         self.picture = ImageView()
-        self.zoom_label = QLabel("Fit")
+        self.zoom_label = QLabel("Zoom: Fit")
         self.zoom_label.setAccessibleName("Zoom")
         self.fit_button = QPushButton("Fit")
         self.actual_button = QPushButton("100%")
@@ -310,7 +313,7 @@ class PreviewDialog(QDialog):
         layout.addWidget(split, 1)
         layout.addLayout(bar)
 
-        self.picture.zoomChanged.connect(self.zoom_label.setText)
+        self.picture.zoomChanged.connect(lambda zoom: self.zoom_label.setText(f"Zoom: {zoom}"))
         self.fit_button.clicked.connect(self.picture.zoom_fit)
         self.actual_button.clicked.connect(self.picture.zoom_actual)
         self.previous_button.clicked.connect(lambda: self.show_row(self.row - 1))
