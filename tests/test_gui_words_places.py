@@ -266,3 +266,28 @@ def test_the_places_tree_passes_qtmodeltester(qtmodeltester: Any):
     assert model.index(2, 0).data() == "Iceland (1)"
     assert model.rowCount(model.index(2, 0)) == 0
     assert not model.index(0, 0, QModelIndex()).parent().isValid()
+
+
+def test_the_pass_gives_way_between_photos_not_only_between_batches(
+    tmp_path: Path, colour_pack: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from magpie.core.engine import Engine
+
+    photos = _signs(tmp_path / "photos", 3)  # one batch of 8 would hold all three
+    read: list[str] = []
+    original = TextReader.read
+
+    def counting(reader: TextReader, path: Any, *args: Any, **kwargs: Any) -> Any:
+        read.append(Path(path).name)
+        return original(reader, path, *args, **kwargs)
+
+    monkeypatch.setattr(TextReader, "read", counting)
+    with Engine(tmp_path / "lib", str(colour_pack), "cpu", writer=True) as engine:
+        engine.add_folder(photos)
+        engine.update()
+        run = engine.enrich(should_yield=lambda: len(read) >= 1)  # new photos came meanwhile
+        assert run.stopped_early and run.texts == 1 and len(read) == 1
+        assert engine.catalog.text_counts(READER_ID) == (1, 2)  # the photo read was kept
+        again = engine.enrich()
+        assert not again.stopped_early and again.texts == 2
+        assert engine.catalog.text_counts(READER_ID) == (3, 0)

@@ -112,7 +112,7 @@ class EngineHost(QObject):
     watchFallback = Signal(str, str)  # folder, reason it is polled
     switchChanged = Signal(object)  # magpie.core.switching.SwitchStatus
     textProgress = Signal(object)  # magpie.core.enrichment.EnrichProgress (the OCR pass)
-    textChanged = Signal(str)  # the OCR pass: "reading" | "idle"
+    textChanged = Signal(str)  # the OCR pass: "reading" | "paused" | "idle"
 
     def __init__(
         self,
