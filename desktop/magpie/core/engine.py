@@ -95,6 +95,8 @@ class Engine:
         self._saved_stamp: str | None = None  # the generation the index file on disk holds
         self._text_reader: TextReader | None = None
         self._text_unavailable = False
+        # OCR's threads (None: one per core); the app leaves a core to the window's own work
+        self.text_threads: int | None = None
         self._state_lock = threading.RLock()
         self._writer_lock: Any = None
         self.initial_update: UpdateReport | None = None  # watch()'s catch-up run
@@ -388,7 +390,7 @@ class Engine:
     def text_reader(self) -> TextReader:
         with self._state_lock:
             if self._text_reader is None:
-                self._text_reader = TextReader(self.clip.device)
+                self._text_reader = TextReader(self.clip.device, self.text_threads)
             return self._text_reader
 
     def enrich(

@@ -28,6 +28,7 @@ from magpie.core.indexer import IndexControl, Progress
 from magpie.core.int8 import Int8Check
 from magpie.core.ocr import READER_ID
 from magpie.core.records import PhotoDetails
+from magpie.core.runtime import default_threads
 from magpie.core.watcher import ChangedFolders, FolderWatcher
 from magpie.gui.tasks import Failure, Tasks
 
@@ -36,6 +37,9 @@ T = TypeVar("T")
 
 STATUS_EVERY_S = 0.5  # counts while indexing: often enough to follow...
 STATUS_SHARE = 10  # ...but at most a tenth of the indexer's time (big catalogs)
+# The text pass starts once nothing urgent has come for this long after indexing: the grid's
+# refresh, thumbnails and the user's first searches go first.
+ENRICH_GRACE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,7 @@ class EngineHost(QObject):
     def _open(self) -> None:
         self._close_engine()
         engine = Engine(self.library_arg, self.model_arg, self.device_arg)
+        engine.text_threads = max(1, default_threads() - 1)  # a core stays with the window
         self._engine = engine
         try:
             engine.acquire_writer()
@@ -278,6 +283,10 @@ class EngineHost(QObject):
             return
         read_text = engine.library.load_settings().read_text and not self._text_off.is_set()
         pending = engine.catalog.text_counts(READER_ID)[1] if read_text else 0
+        if pending and not self._quiet_for(ENRICH_GRACE_S):
+            if not self.control.cancelled.is_set():
+                self._schedule_enrich()  # more urgent work came first: after it
+            return
         if pending:  # said at once, so the line and Pause show before the first batch ends
             self._post(self.textChanged, "reading")
             self._post(self.textProgress, EnrichProgress(0, pending, 0.0, ""))
@@ -299,6 +308,15 @@ class EngineHost(QObject):
             and not self.control.cancelled.is_set()
         ):
             self._schedule_enrich()
+
+    def _quiet_for(self, seconds: float) -> bool:
+        """Writer lane: wait `seconds` unless more urgent work comes (False) meanwhile."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self._must_yield() or self.control.cancelled.is_set():
+                return False
+            time.sleep(0.05)
+        return True
 
     def set_read_text(self, on: bool) -> None:
         """Settings changed: stop the text pass at its next batch, or start it."""
@@ -353,6 +371,7 @@ class EngineHost(QObject):
             engine.remove_folder(path)
             self._post(self.statusChanged, engine.status())
             self._restart_watching()
+            self._schedule_enrich()  # a text pass it cancelled goes on with the other photos
 
         self.control.cancel()  # an index run over that folder stops at its next batch
         self._writer_job(job)
