@@ -72,6 +72,22 @@ class Page:
     seconds: float = 0.0
 
 
+class _PassControl(IndexControl):
+    """The text pass's view of the user's pause: it waits while paused, but gives the writer
+    lane up when other work comes (a folder added while paused must still be added)."""
+
+    def __init__(self, control: IndexControl, must_yield: Callable[[], bool]) -> None:
+        super().__init__()
+        self._control, self._must_yield = control, must_yield
+
+    def wait_if_paused(self) -> bool:
+        while self._control.paused:
+            if self._control.cancelled.is_set() or self._must_yield():
+                return False
+            time.sleep(0.2)
+        return not self._control.cancelled.is_set()
+
+
 class _EngineSlot:
     """The engine as lent to the query lane; taken back only when no query holds it."""
 
@@ -293,7 +309,7 @@ class EngineHost(QObject):
         try:
             run = engine.enrich(
                 lambda p: self._post(self.textProgress, p),
-                self.control,
+                _PassControl(self.control, self._must_yield),
                 self._must_yield,
                 read_text=read_text,
             )
