@@ -151,14 +151,15 @@ def test_view_menu_switches_the_theme(window: MainWindow):
 
 def test_sidebar_sections_and_the_hook_for_more(window: MainWindow):
     sidebar = window.sidebar
-    assert list(sidebar.sections) == ["Library", "Folders", "Albums", "Duplicates"]
-    places = QLabel("places go here")
-    section = sidebar.add_section("Places", "places", places, stretch=1)
-    assert list(sidebar.sections)[-1] == "Places" and section.body is places
+    assert list(sidebar.sections) == ["Library", "Folders", "Albums", "Duplicates", "Places"]
+    assert sidebar.sections["Places"].body is window.places_panel
+    more = QLabel("more goes here")
+    section = sidebar.add_section("More", "info", more, stretch=1)
+    assert list(sidebar.sections)[-1] == "More" and section.body is more
     layout = sidebar.layout()
     assert layout.indexOf(section) == layout.indexOf(sidebar.engine_state) - 1  # state stays last
     with pytest.raises(ValueError, match="already"):
-        sidebar.add_section("Places", "places", QLabel())
+        sidebar.add_section("More", "info", QLabel())
     assert "colour" in sidebar.engine_state.text() and "Watching 1 folder" in (
         sidebar.engine_state.text()
     )

@@ -226,6 +226,14 @@ _PENDING = (
     "OR e.source_mtime_ns != f.mtime_ns) AND f.id NOT IN (SELECT file_id FROM excluded_files)"
 )
 _WORDS = ("text", "place")  # from photo_text and photo_place, not files
+_FROM_FILE = ("lens",)  # read from the photo's header when shown (Engine.details)
+
+
+def _place_key(name: str) -> str:
+    """The LIKE pattern that finds a whole place name in photo_place.names."""
+    return "%|" + name.strip().casefold().replace("%", "").replace("_", "") + "|%"
+
+
 _VIDEO_DETAILS = ("duration", "codec", "fps")  # PhotoDetails fields from the videos table
 
 # a photo counts as indexed (status, folder totals, the browsed grid) only while its vector is
@@ -891,15 +899,24 @@ class Catalog:
         return matrix
 
     def newest(
-        self, model: str, offset: int, limit: int, folder: str | Path | None = None
+        self,
+        model: str,
+        offset: int,
+        limit: int,
+        folder: str | Path | None = None,
+        place: str | None = None,
     ) -> list[tuple[int, str, str | None, float, float | None]]:
         """Indexed photos, newest first (by date taken, else modification time): id, path,
-        fingerprint, date, aspect (width / height, None when unknown)."""
+        fingerprint, date, aspect (width / height, None when unknown); `place`: only those
+        taken there (named as in ids_at_place)."""
         where, args = f" WHERE f.id {_NOT_EXCLUDED}", [model]
         if folder is not None:
             prefix = encode_path(os.path.join(os.fspath(folder), ""))
             where += " AND f.path >= ? AND f.path < ?"
             args += [prefix, prefix[:-1] + bytes([prefix[-1] + 1])]
+        if place:
+            where += " AND f.id IN (SELECT file_id FROM photo_place WHERE names LIKE ?)"
+            args.append(_place_key(place))
         rows = self._query(
             "SELECT f.id, f.path, f.fingerprint, COALESCE(f.taken_at, f.mtime_ns / 1e9), "
             f"f.width, f.height FROM files f {_CURRENT}"
@@ -914,7 +931,11 @@ class Catalog:
 
     def details(self, file_id: int) -> PhotoDetails | None:
         """Everything the preview shows about one photo."""
-        keys = [f.name for f in fields(PhotoDetails) if f.name not in (*_VIDEO_DETAILS, *_WORDS)]
+        keys = [
+            f.name
+            for f in fields(PhotoDetails)
+            if f.name not in (*_VIDEO_DETAILS, *_WORDS, *_FROM_FILE)
+        ]
         rows = self._query(f"SELECT {', '.join(keys)} FROM files WHERE id = ?", (file_id,))
         if not rows:
             return None
@@ -1075,8 +1096,9 @@ class Catalog:
     def ids_at_place(self, name: str) -> np.ndarray:
         """Photos taken at a place named `name` (locality, city, region, county, country or
         country code; case-insensitive, whole names)."""
-        key = "%|" + name.strip().casefold().replace("%", "").replace("_", "") + "|%"
-        rows = self._query("SELECT file_id FROM photo_place WHERE names LIKE ?", (key,))
+        rows = self._query(
+            "SELECT file_id FROM photo_place WHERE names LIKE ?", (_place_key(name),)
+        )
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     # --- shared stores ------------------------------------------------------------------------

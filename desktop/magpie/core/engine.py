@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from magpie.core.library import Library
 from magpie.core.ocr import READER_ID, OcrUnavailableError, TextReader
 from magpie.core.pack_store import resolve_model
 from magpie.core.places import PLACES_VERSION
-from magpie.core.records import Counts, FailedFile, FolderStatus, Status
+from magpie.core.records import Counts, FailedFile, FolderStatus, PhotoDetails, Status
 from magpie.core.scanner import ScanReport, scan
 from magpie.core.search import BackgroundSampler, Search, SearchRequest, SearchResult
 from magpie.core.stores import StoreSpec, resolve_store_spec
@@ -102,6 +102,8 @@ class Engine:
         self._saved_stamp: str | None = None  # the generation the index file on disk holds
         self._text_reader: TextReader | None = None
         self._text_unavailable = False
+        # OCR's threads (None: one per core); the app leaves a core to the window's own work
+        self.text_threads: int | None = None
         self._state_lock = threading.RLock()
         self._writer_lock: Any = None
         self.initial_update: UpdateReport | None = None  # watch()'s catch-up run
@@ -424,7 +426,7 @@ class Engine:
     def text_reader(self) -> TextReader:
         with self._state_lock:
             if self._text_reader is None:
-                self._text_reader = TextReader(self.clip.device)
+                self._text_reader = TextReader(self.clip.device, self.text_threads)
             return self._text_reader
 
     def enrich(
@@ -585,16 +587,29 @@ class Engine:
         )
 
     def browse(
-        self, offset: int = 0, limit: int = 200, folder: str | Path | None = None
+        self,
+        offset: int = 0,
+        limit: int = 200,
+        folder: str | Path | None = None,
+        place: str | None = None,
     ) -> list[SearchResult]:
-        """The library without a query: newest photos first (score 0)."""
+        """The library without a query: newest photos first (score 0); `place`: only those
+        taken there (as SearchRequest.place)."""
         where = Path(folder).expanduser().resolve() if folder is not None else None
-        rows = self.catalog.newest(self.model_name, offset, limit, where)
+        rows = self.catalog.newest(self.model_name, offset, limit, where, place)
         results = [
             SearchResult(path, 0.0, file_id, print_, taken=taken, aspect=aspect)
             for file_id, path, print_, taken, aspect in rows
         ]
         return pairs.group(results, self.catalog.siblings, map_companions=False)
+
+    def details(self, file_id: int) -> PhotoDetails | None:
+        """What the preview shows: the catalog's record, and the lens read from the file's
+        own header (cheap: no pixels are decoded, and no re-index is needed to show it)."""
+        found = self.catalog.details(file_id)
+        if found is None or is_video(found.path):
+            return found
+        return replace(found, lens=imaging.read_lens(found.path) or "")
 
     def check_int8(self, sample: int = 32) -> Int8Check:
         """Make and check the int8 image tower on `sample` of the library's photos.

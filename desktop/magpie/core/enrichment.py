@@ -22,7 +22,7 @@ from magpie.core.ocr import READER_ID, TextReader
 
 log = logging.getLogger("magpie.enrichment")
 
-TEXT_BATCH = 8  # photos per transaction; also how often a waiting update gets its turn
+TEXT_BATCH = 8  # photos per transaction (a waiting update gets its turn between photos)
 
 
 @dataclass(frozen=True)
@@ -86,20 +86,29 @@ def read_texts(
     started = time.monotonic()
     total = len(catalog.text_pending(READER_ID))
     done = 0
-    while True:
-        if not control.wait_if_paused() or (should_yield is not None and should_yield()):
+
+    def must_stop() -> bool:
+        return not control.wait_if_paused() or (should_yield is not None and should_yield())
+
+    while not run.stopped_early:
+        if must_stop():
             run.stopped_early = True
             break
         batch = catalog.text_pending(READER_ID, limit=TEXT_BATCH)
         if not batch:
             break
-        results = [_read_one(reader, item, run) for item in batch]
+        results = [_read_one(reader, batch[0], run)]
+        for item in batch[1:]:  # between photos too: a photo takes seconds on a slow CPU
+            if must_stop():
+                run.stopped_early = True  # what was read is kept; the rest waits its turn
+                break
+            results.append(_read_one(reader, item, run))
         catalog.store_text(READER_ID, results)
-        done += len(batch)
+        done += len(results)
         if progress is not None:
             elapsed = time.monotonic() - started
             rate = done / elapsed if elapsed > 0 else 0.0
-            progress(EnrichProgress(done, max(total, done), rate, batch[-1].path))
+            progress(EnrichProgress(done, max(total, done), rate, results[-1][0].path))
     run.seconds = time.monotonic() - started
     return run
 

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -251,6 +251,7 @@ def _decode_photo(fp: BinaryIO, where: str, min_short_side: int) -> DecodedPhoto
 
 
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
+_LENS_MAKE, _LENS_MODEL = 0xA433, 0xA434
 _ORIENTATION, _MAKE, _MODEL, _DATETIME, _DATETIME_ORIGINAL = 0x0112, 0x010F, 0x0110, 0x0132, 0x9003
 
 
@@ -297,6 +298,27 @@ def _photo_info(image: Image.Image, width: int, height: int) -> PhotoInfo:
     lat = _gps_degrees(gps.get(2), gps.get(1)) if gps else None
     lon = _gps_degrees(gps.get(4), gps.get(3)) if gps else None
     return PhotoInfo(width, height, taken, camera.strip() or None, lat, lon)
+
+
+def _lens_name(details: Any) -> str | None:
+    """EXIF LensModel, with LensMake in front when the model does not already say it."""
+    model = str(details.get(_LENS_MODEL, "")).strip("\x00 ").strip()
+    make = str(details.get(_LENS_MAKE, "")).strip("\x00 ").strip()
+    if not model:
+        return None
+    if make and not model.lower().startswith(make.lower().split()[0]):
+        return f"{make} {model}"
+    return model
+
+
+def read_lens(path: str | Path) -> str | None:
+    """The lens a photo was taken with, from its EXIF header (no pixels decoded); None when
+    the file says nothing, or cannot be read (the preview then simply leaves it out)."""
+    try:
+        with Image.open(path) as image:
+            return _lens_name(image.getexif().get_ifd(_EXIF_IFD))
+    except Exception:  # any unreadable or odd header: the lens is a nicety, never an error
+        return None
 
 
 def make_thumbnail(image: Image.Image, size: int) -> Image.Image:

@@ -95,3 +95,4 @@ class PhotoDetails:
     # words read in the photo (OCR) and where it was taken ("Intendente, Lisbon, Portugal")
     text: str = ""
     place: str = ""
+    lens: str = ""  # from the photo's EXIF (LensModel), read when shown

@@ -22,10 +22,13 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Signal, SignalInstance
 
 from magpie.core.engine import Engine, LibraryBusyError, SearchResult
+from magpie.core.enrichment import EnrichProgress
 from magpie.core.errors import MagpieError, ModelNotFoundError
 from magpie.core.indexer import IndexControl, Progress
 from magpie.core.int8 import Int8Check
+from magpie.core.ocr import READER_ID
 from magpie.core.records import PhotoDetails
+from magpie.core.runtime import default_threads
 from magpie.core.watcher import ChangedFolders, FolderWatcher
 from magpie.gui.tasks import Failure, Tasks
 
@@ -34,6 +37,9 @@ T = TypeVar("T")
 
 STATUS_EVERY_S = 0.5  # counts while indexing: often enough to follow...
 STATUS_SHARE = 10  # ...but at most a tenth of the indexer's time (big catalogs)
+# The text pass starts once nothing urgent has come for this long after indexing: the grid's
+# refresh, thumbnails and the user's first searches go first.
+ENRICH_GRACE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class Query:
     similar_time: float | None = None  # similar_to is a video: its frame at this time
     text_weight: float = 0.5  # the text's share when images are given too
     order: str = "best"  # the matches by "best" match or by "date"
+    place: str | None = None  # only photos taken there (Places view, the place filter)
 
     @property
     def empty(self) -> bool:
@@ -63,6 +70,22 @@ class Page:
     offset: int = 0
     has_more: bool = False
     seconds: float = 0.0
+
+
+class _PassControl(IndexControl):
+    """The text pass's view of the user's pause: it waits while paused, but gives the writer
+    lane up when other work comes (a folder added while paused must still be added)."""
+
+    def __init__(self, control: IndexControl, must_yield: Callable[[], bool]) -> None:
+        super().__init__()
+        self._control, self._must_yield = control, must_yield
+
+    def wait_if_paused(self) -> bool:
+        while self._control.paused:
+            if self._control.cancelled.is_set() or self._must_yield():
+                return False
+            time.sleep(0.2)
+        return not self._control.cancelled.is_set()
 
 
 class _EngineSlot:
@@ -108,6 +131,8 @@ class EngineHost(QObject):
     error = Signal(str)
     watchFallback = Signal(str, str)  # folder, reason it is polled
     switchChanged = Signal(object)  # magpie.core.switching.SwitchStatus
+    textProgress = Signal(object)  # magpie.core.enrichment.EnrichProgress (the OCR pass)
+    textChanged = Signal(str)  # the OCR pass: "reading" | "paused" | "idle"
 
     def __init__(
         self,
@@ -130,7 +155,14 @@ class EngineHost(QObject):
         self._watcher: FolderWatcher | None = None
         self._changed = ChangedFolders()
         self.switch: Any = None  # a ModelSwitch in progress (magpie.core.switching)
+        self._enrich_queued = False  # one text/places pass waits on the writer lane at most
+        self._text_off = threading.Event()  # Settings turned reading text off: stop the pass
         self.opened.connect(lambda _status: setattr(self, "ready", True))
+        # what the lanes run, as the GUI thread last heard: Pause says which one it paused
+        self.indexing_now = False
+        self.reading_now = False
+        self.indexingChanged.connect(lambda state: setattr(self, "indexing_now", state != "idle"))
+        self.textChanged.connect(lambda state: setattr(self, "reading_now", state != "idle"))
 
     def _post(self, signal: SignalInstance, *args: object) -> None:
         """From a lane: emit on the GUI thread (nothing once shut down)."""
@@ -150,6 +182,7 @@ class EngineHost(QObject):
     def _open(self) -> None:
         self._close_engine()
         engine = Engine(self.library_arg, self.model_arg, self.device_arg)
+        engine.text_threads = max(1, default_threads() - 1)  # a core stays with the window
         self._engine = engine
         try:
             engine.acquire_writer()
@@ -238,6 +271,76 @@ class EngineHost(QObject):
             self._post(self.indexingChanged, "idle")
         if self.control.cancelled.is_set() and not self.tasks.closed:
             self.control.reset_cancel()  # that cancel was for this run
+        else:
+            self._schedule_enrich()  # the photos are searchable: now their words and places
+
+    # --- the second pass: words in photos and places (writer lane, lowest priority) ----------
+
+    def _schedule_enrich(self) -> None:
+        """Queue the text/places pass behind whatever the writer lane already has."""
+        if self._enrich_queued or self.tasks.closed or not self.writer:
+            return
+        self._enrich_queued = True
+        self._writer_job(self._enrich)
+
+    def _must_yield(self) -> bool:
+        """More urgent work waits (new photos to embed, a folder to add), or we are stopping."""
+        return (
+            self.tasks.closed
+            or self._text_off.is_set()
+            or self._changed.waiting()
+            or self.tasks.waiting("writer") > 0
+        )
+
+    def _enrich(self) -> None:
+        self._enrich_queued = False
+        engine = self._engine
+        if engine is None or not self.writer or self.tasks.closed:
+            return
+        read_text = engine.library.load_settings().read_text and not self._text_off.is_set()
+        pending = engine.catalog.text_counts(READER_ID)[1] if read_text else 0
+        if pending and not self._quiet_for(ENRICH_GRACE_S):
+            if not self.control.cancelled.is_set():
+                self._schedule_enrich()  # more urgent work came first: after it
+            return
+        if pending:  # said at once, so the line and Pause show before the first batch ends
+            self._post(self.textChanged, "reading")
+            self._post(self.textProgress, EnrichProgress(0, pending, 0.0, ""))
+        try:
+            run = engine.enrich(
+                lambda p: self._post(self.textProgress, p),
+                _PassControl(self.control, self._must_yield),
+                self._must_yield,
+                read_text=read_text,
+            )
+            if run.places or run.texts:
+                self._post(self.statusChanged, engine.status())
+        finally:
+            self._post(self.textChanged, "idle")
+        # it gave way to more urgent work: go on after it (a quit or a cancel ends it here)
+        if (
+            run.stopped_early
+            and not self._text_off.is_set()
+            and not self.control.cancelled.is_set()
+        ):
+            self._schedule_enrich()
+
+    def _quiet_for(self, seconds: float) -> bool:
+        """Writer lane: wait `seconds` unless more urgent work comes (False) meanwhile."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self._must_yield() or self.control.cancelled.is_set():
+                return False
+            time.sleep(0.05)
+        return True
+
+    def set_read_text(self, on: bool) -> None:
+        """Settings changed: stop the text pass at its next batch, or start it."""
+        if on:
+            self._text_off.clear()
+            self._schedule_enrich()
+        else:
+            self._text_off.set()
 
     def _progress_after_counts(self, engine: Engine) -> Callable[[Progress], None]:
         """Fresh counts go out before a progress report (at most twice a second, at most a
@@ -284,6 +387,7 @@ class EngineHost(QObject):
             engine.remove_folder(path)
             self._post(self.statusChanged, engine.status())
             self._restart_watching()
+            self._schedule_enrich()  # a text pass it cancelled goes on with the other photos
 
         self.control.cancel()  # an index run over that folder stops at its next batch
         self._writer_job(job)
@@ -314,12 +418,18 @@ class EngineHost(QObject):
         return self.control.paused
 
     def pause(self) -> None:
-        self.control.pause()
-        self.indexingChanged.emit("paused")
+        self.control.pause()  # the text pass checks the same control between batches
+        if self.reading_now and not self.indexing_now:
+            self.textChanged.emit("paused")
+        else:
+            self.indexingChanged.emit("paused")
 
     def resume(self) -> None:
         self.control.resume()
-        self.indexingChanged.emit("indexing")
+        if self.reading_now and not self.indexing_now:
+            self.textChanged.emit("reading")
+        else:
+            self.indexingChanged.emit("indexing")
 
     # --- watching (writer lane) -------------------------------------------------------------
 
@@ -386,6 +496,7 @@ class EngineHost(QObject):
             "folder": query.folder,
             "order": query.order,
             "sensitivity": settings.match_sensitivity,
+            "place": query.place,
         }
         if query.similar_to:
             results = engine.similar(query.similar_to, limit, time=query.similar_time, **filters)
@@ -397,7 +508,7 @@ class EngineHost(QObject):
         elif query.text.strip():
             results = engine.search(query.text, limit, **filters)
         else:
-            results = engine.browse(offset, limit, query.folder)
+            results = engine.browse(offset, limit, query.folder, place=query.place)
         return Page(generation, results, offset, len(results) == limit, time.monotonic() - started)
 
     def details(self, file_id: int, done: Callable[[PhotoDetails], None]) -> None:
@@ -405,7 +516,7 @@ class EngineHost(QObject):
 
         def work() -> PhotoDetails | None:
             with self._slot.borrow() as engine:
-                return engine.catalog.details(file_id) if engine is not None else None
+                return engine.details(file_id) if engine is not None else None
 
         def deliver(details: PhotoDetails | None) -> None:
             if details:
@@ -428,6 +539,20 @@ class EngineHost(QObject):
                 return month_counts(engine.catalog, engine.model_name, where)
 
         self.tasks.run("query", work, done, self._failed)
+
+    def ask(self, work: Callable[[Engine], T], done: Callable[[T], None]) -> None:
+        """work(engine) on the query lane (a catalog read: places, known names); done(result)
+        on the GUI thread. Nothing comes back while the library opens."""
+
+        def run() -> tuple[T] | None:
+            with self._slot.borrow() as engine:
+                return (work(engine),) if engine is not None else None
+
+        def deliver(value: tuple[T] | None) -> None:
+            if value is not None:
+                done(value[0])
+
+        self.tasks.run("query", run, deliver, self._failed)
 
     def compare_models(
         self,

@@ -69,6 +69,7 @@ from magpie.gui.dialogs import (
     SettingsDialog,
     ShortcutsDialog,
 )
+from magpie.gui.dialogs.preview import PreviewItem
 from magpie.gui.exclusions_dialog import ExclusionsDialog
 from magpie.gui.host import EngineHost, Page, Query
 from magpie.gui.icons import icon
@@ -77,12 +78,14 @@ from magpie.gui.matches import MatchedResultsModel
 from magpie.gui.menus import build_menu_bar
 from magpie.gui.organize import Organizer
 from magpie.gui.photo_grid import JustifiedDelegate, JustifiedGrid, thumbnail_pixels
+from magpie.gui.places_panel import PlacesPanel
 from magpie.gui.player import play_at
 from magpie.gui.progress_panel import ProgressPanel
 from magpie.gui.search_options import NothingClose, SearchOptions
 from magpie.gui.shell import NamesOnShow, apply_accessible_names, name_widgets, set_tab_order
 from magpie.gui.sidebar import FolderStates, Sidebar
 from magpie.gui.state_pages import Banner, StatePage
+from magpie.gui.text_status import TextStatus
 from magpie.gui.theme import Theme, app_icon, image_icon
 from magpie.gui.thumbnails import ThumbnailLoader, load_qimage
 from magpie.gui.widgets import Chip, SearchBar
@@ -132,8 +135,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.organize = Organizer(self)  # albums, duplicates, trash/copy/export
         self._add_organizer_sections()
-        # Places (built in its own module) joins the same way:
-        #     self.sidebar.add_section("Places", "places", places_widget, stretch=1)
+        self._add_places()
         apply_accessible_names(self)
         set_tab_order(self)
         self._restore_geometry()
@@ -228,6 +230,8 @@ class MainWindow(QMainWindow):
         # all permanent: a message then takes the left and never paints over them
         bar.addPermanentWidget(self.count_label)
         bar.addPermanentWidget(self.progress_panel)
+        self.text_status = TextStatus()  # the OCR pass, apart from indexing
+        bar.addPermanentWidget(self.text_status)
         bar.addPermanentWidget(self.failures_link)
         bar.addPermanentWidget(self.size_slider)
 
@@ -268,6 +272,8 @@ class MainWindow(QMainWindow):
         host.progress.connect(self._progress)
         host.indexingChanged.connect(self._indexing_changed)
         host.pageReady.connect(self._page_ready)
+        host.textProgress.connect(self.text_status.show_progress)
+        host.textChanged.connect(self._text_changed)
         host.error.connect(self._error)
         host.watchFallback.connect(
             lambda folder, why: self.statusBar().showMessage(
@@ -288,6 +294,8 @@ class MainWindow(QMainWindow):
         options.showLessLikely.connect(self.show_less_likely)
         options.folderCleared.connect(lambda: self.set_folder_filter(None))
         options.exclusionRemoved.connect(self._remove_exclusion)
+        options.placeChosen.connect(self.set_place_filter)
+        options.placeCleared.connect(lambda: self.set_place_filter(None))
         self.nothing_close.showNearest.connect(self.show_less_likely)
         self.grid.previewRequested.connect(self.open_preview)
         self.grid.deleteIgnored.connect(
@@ -336,6 +344,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Model {status.model} on {str(status.device).upper()}", 8000)
         self._show_engine_state()
         self.run_query_now()
+        self.places_panel.refresh()
 
     def _model_missing(self) -> None:
         self.model_missing = True
@@ -354,6 +363,7 @@ class MainWindow(QMainWindow):
         self._show_engine_state()
         if self.ready and before != [f.path for f in status.folders]:
             self.run_query_now()  # a folder came or went: its photos too
+            self.places_panel.refresh()
         count = status.images
         self.count_label.setText(
             f"{count:,} photos" + (f", {status.pending:,} waiting" if status.pending else "")
@@ -519,7 +529,7 @@ class MainWindow(QMainWindow):
                 self.search_bar.set_chips([])
         options = self.search_options
         options.set_weight_visible(bool(self.query.images and text.strip()))
-        options.set_filters(self.query.folder, text)
+        options.set_filters(self.query.folder, text, self.query.place)
         name_widgets(options)  # its filter chips come and go with the query
         if self.ready:
             per_page = self.library.load_settings().results_per_page
@@ -552,6 +562,28 @@ class MainWindow(QMainWindow):
         self.query = self.query.with_folder(folder)
         self.run_query_now()
 
+    def set_place_filter(self, place: str | None) -> None:
+        """Only photos taken there (the Places view, the place filter); None: everywhere."""
+        self.query = replace(self.query, place=place)
+        self.run_query_now()
+
+    def _add_places(self) -> None:
+        self.places_panel = PlacesPanel(self.host)
+        self.sidebar.add_section("Places", "places", self.places_panel, stretch=1)
+        self.places_panel.placeChosen.connect(self.set_place_filter)
+        self.places_panel.namesChanged.connect(self.search_options.set_place_names)
+
+    def _text_changed(self, state: str) -> None:
+        """The OCR pass started, paused or ended: its own line, and Pause while it reads."""
+        self.text_status.set_state(state)
+        reading = state != "idle"
+        if reading:
+            self.pause_button.setVisible(True)
+            self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        elif self.indexing_state == "idle":
+            self.pause_button.setVisible(False)
+            self.places_panel.refresh()  # new places were named
+
     def _folder_clicked(self, index: QModelIndex) -> None:
         self.set_folder_filter(index.data(PathRole))
 
@@ -565,7 +597,7 @@ class MainWindow(QMainWindow):
 
     def clear_search(self) -> None:
         self.search_bar.edit.clear()
-        self.set_query(Query(folder=self.query.folder))
+        self.set_query(Query(folder=self.query.folder, place=self.query.place))
 
     def _focus_search(self) -> None:
         self.search_bar.edit.setFocus()
@@ -805,12 +837,19 @@ class MainWindow(QMainWindow):
     def open_preview(self, index: QModelIndex) -> None:
         if not index.isValid():
             return
+        items = [PreviewItem.of(result) for result in self.results.results()]
         if self.preview is None:
-            self.preview = PreviewDialog(self.results, index.row(), self.host, self)
+            self.preview = PreviewDialog(items, index.row(), self.host, self.thumbnails, self)
+            self.preview.findSimilar.connect(self._similar_from_preview)
         else:
-            self.preview.show_row(index.row())
+            self.preview.set_items(items, index.row())
         self.preview.show()
         self.preview.raise_()
+
+    def _similar_from_preview(self, path: str, seconds: float | None) -> None:
+        if self.preview is not None:
+            self.preview.close()
+        self.find_similar([path], seconds)
 
     def set_thumb_size(self, size: int) -> None:
         self.thumbnails.set_size(thumbnail_pixels(size))
@@ -834,6 +873,7 @@ class MainWindow(QMainWindow):
         dialog.exclusions_button.clicked.connect(lambda: self.open_exclusions())
         if dialog.exec():
             restart, modes = dialog.save()
+            self.host.set_read_text(self.library.load_settings().read_text)
             for folder in self.status.folders:
                 if modes.get(folder.path, folder.watch) != folder.watch:
                     self.host.set_watch_mode(folder.path, modes[folder.path])

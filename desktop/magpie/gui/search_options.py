@@ -6,11 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QCompleter,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSlider,
     QVBoxLayout,
@@ -29,6 +31,8 @@ class SearchOptions(QWidget):
     showLessLikely = Signal()
     folderCleared = Signal()
     exclusionRemoved = Signal(str)
+    placeChosen = Signal(str)  # a place typed or completed in the place filter
+    placeCleared = Signal()
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -50,12 +54,26 @@ class SearchOptions(QWidget):
         for label, value in ORDERS:
             self.order.addItem(label, value)
         self.order.setToolTip("Order of the matches")
+        self.place = QLineEdit()
+        self.place.setPlaceholderText("Place…")
+        self.place.setAccessibleName("Place filter")
+        self.place.setToolTip("Only photos taken in this town, city, region or country")
+        self.place.setClearButtonEnabled(True)
+        self.place.setMaximumWidth(160)
+        self.place_names = QStringListModel(self)
+        completer = QCompleter(self.place_names, self.place)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.place.setCompleter(completer)
+        completer.activated.connect(self._choose_place)
+        self.place.returnPressed.connect(lambda: self._choose_place(self.place.text()))
         layout.addWidget(self.count)
         layout.addWidget(self.less_button)
         layout.addLayout(self.filters)
         layout.addStretch(1)
         for widget in (self.weight_label, self.weight, self.weight_end):
             layout.addWidget(widget)
+        layout.addWidget(self.place)
         layout.addWidget(self.order)
         self.set_weight_visible(False)
         self.order.currentIndexChanged.connect(
@@ -90,8 +108,18 @@ class SearchOptions(QWidget):
         self.less_button.setVisible(scored and hidden > 0 and matches > 0)
         self.less_button.setText(f"Show less likely ({hidden}{'+' if more else ''})")
 
-    def set_filters(self, folder: str | None, text: str) -> None:
-        """Chips for what narrows the search: the folder, each excluded term."""
+    def set_place_names(self, names: list[str]) -> None:
+        """The known places (from the catalog), offered as the user types a place."""
+        self.place_names.setStringList(names)
+
+    def _choose_place(self, name: str) -> None:
+        name = name.strip()
+        if name:
+            self.place.clear()
+            self.placeChosen.emit(name)
+
+    def set_filters(self, folder: str | None, text: str, place: str | None = None) -> None:
+        """Chips for what narrows the search: the folder, the place, each excluded term."""
         while self.filters.count():
             item = self.filters.takeAt(0)
             widget = item.widget() if item is not None else None
@@ -101,6 +129,11 @@ class SearchOptions(QWidget):
             chip = Chip(f"In {Path(folder).name or folder}", None)
             chip.setToolTip(f"Only photos in {folder}: click to search everywhere")
             chip.removeRequested.connect(self.folderCleared)
+            self.filters.addWidget(chip)
+        if place:
+            chip = Chip(f"At {place}", None)
+            chip.setToolTip(f"Only photos taken in {place}: click to search everywhere")
+            chip.removeRequested.connect(self.placeCleared)
             self.filters.addWidget(chip)
         for term in parse_text(text)[1]:
             chip = Chip(f"Without {term}", None)

@@ -76,6 +76,10 @@ class Lane:
     def on_lane(self) -> bool:
         return threading.current_thread() in self._threads
 
+    def waiting(self) -> int:
+        """Jobs queued and not started (approximate: for yielding to them, not counting)."""
+        return self._jobs.qsize()
+
     def _serve(self) -> None:
         while True:
             job = self._jobs.get()
@@ -139,6 +143,10 @@ class Tasks:
 
     def on_lane(self, lane: str) -> bool:
         return self._lanes[lane].on_lane()
+
+    def waiting(self, lane: str) -> int:
+        """Jobs queued on `lane` that have not started yet."""
+        return self._lanes[lane].waiting()
 
     def post(self, callback: Callable[[T], None], value: T) -> None:
         """From a worker: run callback(value) on the GUI thread (dropped after shutdown)."""

@@ -70,6 +70,12 @@ class SettingsDialog(QDialog):
         from magpie.core.int8 import load_check
         from magpie.core.packs import load_pack
 
+        self.read_text = QCheckBox("Read the words in photos (signs, receipts, screenshots)")
+        self.read_text.setChecked(settings.read_text)
+        self.read_text.setToolTip(
+            "After indexing, Magpie reads the text in your photos so that typing a word finds "
+            "the photo that shows it. Turning it off stops the reading; words already read stay."
+        )
         self.int8 = QCheckBox("Faster indexing on the CPU (int8)")
         check = None
         pack_dir = library.models_dir / (settings.model or in_use)
@@ -116,6 +122,7 @@ class SettingsDialog(QDialog):
         form.addRow("Results per page", self.per_page)
         form.addRow("Matches", self.sensitivity)
         form.addRow("Search language (NLLB models)", self.language)
+        form.addRow("Text in photos", self.read_text)
         int8_row = QHBoxLayout()
         int8_row.addWidget(self.int8, 1)
         int8_row.addWidget(self.int8_check)
@@ -201,6 +208,7 @@ class SettingsDialog(QDialog):
         if self.int8.isEnabled():
             settings.int8_images = int8_rules.allowed(self._int8_verdict, self.int8.isChecked())
         settings.language = str(self.language.currentData())
+        settings.read_text = self.read_text.isChecked()  # the host is told (no reopen)
         self.library.save_settings(settings)
         modes = {path: str(combo.currentData()) for path, combo in self.watch_modes.items()}
         after = (settings.model, settings.device, settings.int8_images, settings.language)
