@@ -156,7 +156,9 @@ def test_dragging_the_scrubber_jumps_and_says_the_month(grid: JustifiedGrid, qtb
     qtbot.mousePress(scrubber, Qt.MouseButton.LeftButton, pos=QPoint(20, y))
     assert scrubber.bubble.isVisible()
     assert scrubber.bubble.text() == "June 2023"
-    qtbot.waitUntil(lambda: grid.top_month() is not None and grid.top_month() <= (2023, 6))
+    qtbot.waitUntil(
+        lambda: grid.top_month() is not None and grid.top_month() <= (2023, 6), timeout=15_000
+    )
     qtbot.mouseRelease(scrubber, Qt.MouseButton.LeftButton, pos=QPoint(20, y))
     assert not scrubber.bubble.isVisible()
     assert grid.verticalScrollBar().value() > 0
@@ -191,7 +193,7 @@ def test_resizing_keeps_the_photo_at_the_top(grid: JustifiedGrid, qtbot: QtBot):
     grid.scrollTo(model_of(grid).index(300), QAbstractItemView.ScrollHint.PositionAtTop)
     before = top_row(grid)
     grid.resize(700, 700)
-    qtbot.waitUntil(lambda: grid.layout_.settings.width == grid.viewport().width())
+    qtbot.waitUntil(lambda: grid.layout_.settings.width == grid.viewport().width(), timeout=15_000)
     row = grid.layout_.rows[grid.layout_.row_of(before)]
     assert row.first <= top_row(grid) <= row.last
 

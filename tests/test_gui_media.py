@@ -73,7 +73,9 @@ def test_moments_are_rows_with_a_play_badge_and_time(window: MainWindow, qtbot: 
     assert first.data(TimeRole) == pytest.approx(7.0)
     assert badge_text(first) == (True, "0:07", "")
     # each moment's own frame, painted with its badge (blue in the middle of the play mark)
-    qtbot.waitUntil(lambda: window.thumbnails.pixmap(_key(window, 0), "", None) is not None)
+    qtbot.waitUntil(
+        lambda: window.thumbnails.pixmap(_key(window, 0), "", None) is not None, timeout=WAIT_MS
+    )
     image = window.grid.viewport().grab().toImage()
     assert not image.isNull()
     rect = window.grid.visualRect(first)
