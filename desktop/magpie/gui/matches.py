@@ -1,8 +1,8 @@
 """The grid's view of judged results: matches first, the less likely ones on demand.
 
 MatchedResultsModel shows only the matches until the user asks for the rest (then they follow,
-dimmed, behind a "Less likely" mark); MatchDelegate paints a confidence cue a person reads
-("strong" / "likely" dots, no raw cosine) and, in date order, the day each group starts.
+dimmed, behind a "Less likely" mark); the grid (photo_grid.py) paints their confidence cue a
+person reads ("strong" / "likely" dots, no raw cosine) with draw_badge.
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
-from PySide6.QtGui import QColor, QPainter, QPalette
-from PySide6.QtWidgets import QStyleOptionViewItem
+from PySide6.QtGui import QColor, QPainter
 
 from magpie.core.engine import SearchResult
 from magpie.gui.item_models import ResultsModel
-from magpie.gui.widgets import PADDING, ThumbnailDelegate
 
 CueRole = Qt.ItemDataRole.UserRole + 20  # "strong" | "likely" | "less" | None (browsing)
 DayRole = Qt.ItemDataRole.UserRole + 21  # "12 May 2024" / "May 2024": a group's first photo
@@ -157,48 +155,12 @@ class MatchedResultsModel(ResultsModel):
             super()._thumbnail_ready(key)
 
 
-class MatchDelegate(ThumbnailDelegate):
-    """The thumbnail, plus a confidence cue, a dimmed look for the less likely ones, and the
-    day a date-ordered group starts."""
-
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionViewItem,
-        index: QModelIndex | QPersistentModelIndex,
-    ) -> None:
-        super().paint(painter, option, index)
-        kind = index.data(CueRole)
-        if kind is None:
-            return
-        painter.save()
-        cell = option.rect
-        box = QRect(cell.x() + PADDING, cell.y() + PADDING, self.size, self.size)
-        metrics = option.fontMetrics
-        if kind == "less":
-            veil = QColor(option.palette.color(QPalette.ColorRole.Base))
-            veil.setAlpha(110)
-            painter.fillRect(box, veil)
-            if index.row() == 0 or index.model().index(index.row() - 1, 0).data(CueRole) != "less":
-                self._badge(painter, box, metrics, "Less likely", QColor(90, 90, 90, 200))
-        else:
-            dots = "●●●" if kind == "strong" else "●●○"
-            self._badge(painter, box, metrics, dots, QColor(30, 120, 60, 210))
-        day = index.data(DayRole)
-        if day:
-            width = metrics.horizontalAdvance(day) + 10
-            band = QRect(box.x(), box.bottom() - metrics.height() - 4, width, metrics.height() + 4)
-            painter.fillRect(band, QColor(0, 0, 0, 150))
-            painter.setPen(QColor("white"))
-            painter.drawText(band, Qt.AlignmentFlag.AlignCenter, day)
-        painter.restore()
-
-    @staticmethod
-    def _badge(painter: QPainter, box: QRect, metrics: Any, text: str, colour: QColor) -> None:
-        width = metrics.horizontalAdvance(text) + 10
-        badge = QRect(box.x() + 3, box.y() + 3, width, metrics.height() + 2)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(colour)
-        painter.drawRoundedRect(badge, 4, 4)
-        painter.setPen(QColor("white"))
-        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+def draw_badge(painter: QPainter, box: QRect, metrics: Any, text: str, colour: QColor) -> None:
+    """A small rounded label in a photo's top-left corner (the match cue)."""
+    width = metrics.horizontalAdvance(text) + 10
+    badge = QRect(box.x() + 3, box.y() + 3, width, metrics.height() + 2)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(colour)
+    painter.drawRoundedRect(badge, 4, 4)
+    painter.setPen(QColor("white"))
+    painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)

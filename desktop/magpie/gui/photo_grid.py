@@ -51,7 +51,7 @@ from PySide6.QtWidgets import (
 from magpie.gui.badges import paint_badges
 from magpie.gui.item_models import FailedRole
 from magpie.gui.justified import JustifiedLayout, Settings
-from magpie.gui.matches import CueRole, MatchDelegate
+from magpie.gui.matches import CueRole, draw_badge
 from magpie.gui.release import release_in_background
 from magpie.gui.scrubber import DateScrubber
 
@@ -124,10 +124,10 @@ class JustifiedDelegate(QStyledItemDelegate):
             painter.fillRect(cell, veil)
             model = index.model()
             if index.row() == 0 or model.index(index.row() - 1, 0).data(CueRole) != "less":
-                MatchDelegate._badge(painter, cell, metrics, "Less likely", QColor(90, 90, 90, 200))
+                draw_badge(painter, cell, metrics, "Less likely", QColor(90, 90, 90, 200))
         elif kind is not None:
             dots = "●●●" if kind == "strong" else "●●○"
-            MatchDelegate._badge(painter, cell, metrics, dots, QColor(30, 120, 60, 210))
+            draw_badge(painter, cell, metrics, dots, QColor(30, 120, 60, 210))
         if hovered or self.show_names:
             self._paint_name(painter, option, index)
         if selected:

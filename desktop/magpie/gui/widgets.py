@@ -1,12 +1,11 @@
-"""The grid's delegate and view, and the search bar with its image chips."""
+"""The search bar: its line edit (a pasted or dropped image becomes a query) and its chips."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QColor,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -14,146 +13,14 @@ from PySide6.QtGui import (
     QIcon,
     QKeyEvent,
     QKeySequence,
-    QPainter,
-    QPalette,
-    QPixmap,
-    QResizeEvent,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
     QHBoxLayout,
     QLineEdit,
-    QListView,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QToolButton,
     QWidget,
 )
-
-from magpie.gui.badges import paint_badges
-from magpie.gui.item_models import FailedRole
-
-TEXT_LINES = 1
-PADDING = 6
-
-
-class ThumbnailDelegate(QStyledItemDelegate):
-    """Paints a thumbnail (or a quiet placeholder until it loads) and the file name."""
-
-    def __init__(self, size: int, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.size = size
-
-    def sizeHint(
-        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
-    ) -> QSize:
-        line = option.fontMetrics.height()
-        return QSize(self.size + 2 * PADDING, self.size + 2 * PADDING + line * TEXT_LINES + 2)
-
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionViewItem,
-        index: QModelIndex | QPersistentModelIndex,
-    ) -> None:
-        painter.save()
-        palette = option.palette
-        cell = option.rect
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        if selected:
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(palette.color(QPalette.ColorRole.Highlight))
-            painter.drawRoundedRect(cell.adjusted(1, 1, -1, -1), 6, 6)
-        box = QRect(cell.x() + PADDING, cell.y() + PADDING, self.size, self.size)
-        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
-        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
-            scaled = pixmap
-            if max(pixmap.width(), pixmap.height()) > self.size:
-                scaled = pixmap.scaled(
-                    self.size,
-                    self.size,
-                    Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                )
-            x = box.x() + (box.width() - scaled.width()) // 2
-            y = box.y() + (box.height() - scaled.height()) // 2
-            painter.drawPixmap(x, y, scaled)
-            paint_badges(painter, QRect(x, y, scaled.width(), scaled.height()), index)
-        else:
-            placeholder = QColor(palette.color(QPalette.ColorRole.Mid))
-            placeholder.setAlpha(60)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(placeholder)
-            painter.drawRoundedRect(box.adjusted(4, 4, -4, -4), 4, 4)
-            if index.data(FailedRole):
-                painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-                painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "cannot show")
-        text_rect = QRect(
-            cell.x() + PADDING, box.bottom() + 2, self.size, option.fontMetrics.height()
-        )
-        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-        painter.setPen(palette.color(role))
-        name = option.fontMetrics.elidedText(
-            str(index.data(Qt.ItemDataRole.DisplayRole) or ""),
-            Qt.TextElideMode.ElideMiddle,
-            self.size,
-        )
-        painter.drawText(
-            text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name
-        )
-        painter.restore()
-
-
-class PhotoGrid(QListView):
-    """Icon-mode list of photos: uniform cells, drag out, Enter/Space to preview."""
-
-    previewRequested = Signal(QModelIndex)
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.setViewMode(QListView.ViewMode.IconMode)
-        self.setUniformItemSizes(True)
-        self.setResizeMode(QListView.ResizeMode.Adjust)
-        self.setMovement(QListView.Movement.Static)
-        self.setWrapping(True)
-        self.setSpacing(4)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setDragEnabled(True)
-        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
-        self.setDefaultDropAction(Qt.DropAction.CopyAction)
-        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.activated.connect(self.previewRequested)  # double-click (or Enter) opens the preview
-
-    def fill_width(self) -> None:
-        """Spread the columns over the whole width (no ragged gap on the right)."""
-        delegate = self.itemDelegate()
-        if not isinstance(delegate, ThumbnailDelegate):
-            return
-        option = QStyleOptionViewItem()
-        self.initViewItemOption(option)
-        hint = delegate.sizeHint(option, QModelIndex())
-        available = self.viewport().width() - 2 * self.spacing()
-        cell = hint.width() + 2 * self.spacing()
-        columns = max(1, available // cell)
-        self.setGridSize(QSize(available // columns, hint.height() + 2 * self.spacing()))
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self.fill_width()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        preview_keys = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
-        if event.key() in preview_keys and self.currentIndex().isValid():
-            self.previewRequested.emit(self.currentIndex())
-            return
-        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-            event.accept()  # never deletes anything: Magpie does not touch photo files
-            return
-        super().keyPressEvent(event)
 
 
 class SearchLineEdit(QLineEdit):
