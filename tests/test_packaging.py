@@ -84,3 +84,24 @@ def test_layer_contracts_hold():
     result = subprocess.run([lint_imports], cwd=REPO, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-3000:]
     assert "0 broken" in result.stdout
+
+
+def test_the_frozen_bundle_carries_every_resource():
+    """build_installer.spec lists its data by hand: a resource added to the package (as the
+    icon set was) must be listed there too, or the double-click app fails where pip works."""
+    import re
+
+    spec = (REPO / "build_installer.spec").read_text()
+    listed = [Path(src) for src in re.findall(r'\("(resources/[^"]+)",', spec)]
+    shipped = [
+        path.relative_to(REPO)
+        for path in (REPO / "resources").rglob("*")
+        if path.is_file()
+        and path.suffix in {".svg", ".qss", ".desktop"}
+        and "screenshots" not in path.parts
+    ]
+    assert shipped, "no resources found"
+    missing = [
+        str(path) for path in shipped if not any(path == e or e in path.parents for e in listed)
+    ]
+    assert missing == []
