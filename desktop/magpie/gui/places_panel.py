@@ -19,8 +19,11 @@ PlaceRole = Qt.ItemDataRole.UserRole + 40  # the name the place filter uses for 
 PlaceRow = tuple[str, str, str, int]  # (city, region, country, photos), as Catalog.places
 
 
-def place_tree(rows: Sequence[PlaceRow]) -> QStandardItemModel:
-    """Countries, their regions, their cities; each with its photo count, most first."""
+def place_tree(
+    rows: Sequence[PlaceRow], model: QStandardItemModel | None = None
+) -> QStandardItemModel:
+    """Countries, their regions, their cities; each with its photo count, most first (filled
+    into `model` when given, replacing what it held)."""
     countries: dict[str, dict[str, list[tuple[str, int]]]] = {}
     for city, region, country, count in rows:
         countries.setdefault(country, {}).setdefault(region or "", []).append((city, count))
@@ -35,7 +38,9 @@ def place_tree(rows: Sequence[PlaceRow]) -> QStandardItemModel:
     def total(regions: dict[str, list[tuple[str, int]]]) -> int:
         return sum(c for cities in regions.values() for _city, c in cities)
 
-    model = QStandardItemModel()
+    if model is None:
+        model = QStandardItemModel()
+    model.clear()
     model.setHorizontalHeaderLabels(["Places"])
     for country, regions in sorted(countries.items(), key=lambda kv: (-total(kv[1]), kv[0])):
         country_item = item(country, country, total(regions))
@@ -66,7 +71,11 @@ class PlacesPanel(QWidget):
         self.tree = QTreeView()
         self.tree.setAccessibleName("Places")
         self.tree.setHeaderHidden(True)
-        self.tree.setModel(place_tree([]))
+        # one model for the panel's life, owned by the view and refilled in place: a replaced,
+        # parentless model was freed by whichever thread's garbage collection found it, and
+        # a Qt object deleted off the GUI thread crashes the app (a segfault seen under load)
+        self.model = place_tree([], QStandardItemModel(self.tree))
+        self.tree.setModel(self.model)
         self.empty = QLabel("No photos with a location yet.")
         self.empty.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -87,8 +96,7 @@ class PlacesPanel(QWidget):
     def _show(self, rows: list[PlaceRow]) -> None:
         self._asked = False
         expanded = self._expanded()
-        model = place_tree(rows)
-        self.tree.setModel(model)
+        place_tree(rows, self.model)
         self._expand(expanded)
         names = {name for city, region, country, _c in rows for name in (city, region, country)}
         self.names = sorted(n for n in names if n)
