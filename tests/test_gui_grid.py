@@ -3,6 +3,9 @@ the top photo, keyboard navigation, selection, accessibility (pytest-qt, offscre
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -18,6 +21,9 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import QAbstractItemView
 from pytestqt.qtbot import QtBot
+
+from tests.helpers.gui import WAIT_MS
+from tests.helpers.packs import solid_image
 
 DAY = 86_400
 SHAPES = [4 / 3, 3 / 2, 2 / 3, 1.0, 16 / 9, 3 / 4, None]
@@ -364,3 +370,26 @@ def test_scrolling_to_the_end_asks_for_the_next_page_and_drags_carry_files(
     grid.selectionModel().select(model.index(3), grid.selectionModel().SelectionFlag.Select)
     mime = model.mimeData(grid.selectedIndexes())
     assert [u.toLocalFile() for u in mime.urls()] == ["/nowhere/photo-000003.jpg"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_thumbnail_loaders_give_way_to_the_gui_thread(
+    loader: ThumbnailLoader, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """On a busy 2-core machine the loaders must not take the CPU the window paints with."""
+    from magpie.gui import thumbnails
+
+    seen: list[int] = []
+    real = thumbnails.load_qimage
+
+    def recording(*args: object, **kwargs: object) -> object:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(thumbnails, "load_qimage", recording)
+    photo = solid_image(tmp_path / "red.jpg", (200, 30, 30))
+    with qtbot.waitSignal(loader.ready, timeout=WAIT_MS):
+        assert loader.pixmap("red", str(photo), None) is None
+    gui_thread = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert seen and seen[0] >= gui_thread + thumbnails.LOADER_NICENESS
+    assert loader.pixmap("red", str(photo), None) is not None

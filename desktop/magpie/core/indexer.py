@@ -9,10 +9,8 @@ photos go first, so recent pictures are searchable soonest.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import sys
 import threading
 import time
 from collections import deque
@@ -23,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from magpie.core import imaging, signals
+from magpie.core import imaging, runtime, signals
 from magpie.core.catalog import Catalog, Embedded, PendingFile
 from magpie.core.encoders import ImageEncoder
 from magpie.core.errors import DecodeError
@@ -36,6 +34,7 @@ from magpie.core.video import is_video
 log = logging.getLogger("magpie.indexer")
 
 THUMBNAIL_SIZE = 320  # long side, pixels: sharp in the grid at 2x for 160-px cells
+DECODE_NICENESS = 10
 
 
 @dataclass(frozen=True)
@@ -125,20 +124,6 @@ class _Decoded:
     signals: signals.Signals | None = None  # duplicate finding's hash and sharpness
 
 
-_niced = threading.local()
-
-
-def _lower_thread_priority() -> None:
-    """Decode threads yield the CPU to the encoder: they fill its idle gaps instead of
-    stealing its cores (Linux: per-thread nice value)."""
-    if getattr(_niced, "done", False):
-        return
-    _niced.done = True
-    if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-
-
 class Indexer:
     def __init__(
         self,
@@ -163,7 +148,9 @@ class Indexer:
 
     def _decode(self, item: PendingFile) -> _Decoded:
         """Runs in the pool: one read gives tensor, thumbnail and metadata."""
-        _lower_thread_priority()
+        # below the thumbnail loaders (5): decode threads fill the encoder's idle gaps
+        # instead of stealing its cores, and never the window's
+        runtime.lower_thread_priority(DECODE_NICENESS)
         try:
             before = os.stat(item.path)
             print_ = fingerprint(item.path, before.st_size)

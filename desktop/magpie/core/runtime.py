@@ -152,6 +152,21 @@ def return_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+_niced = threading.local()
+
+
+def lower_thread_priority(niceness: int) -> None:
+    """Make the calling thread give way to the rest of the process (the GUI thread first):
+    background decoding fills idle CPU instead of taking it from the window. Linux only (a
+    per-thread nice value; raising it needs no privilege); once per thread; elsewhere, no-op."""
+    if getattr(_niced, "done", False):
+        return
+    _niced.done = True
+    if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+
+
 def default_threads() -> int:
     """Intra-op threads: one per core the process may use."""
     try:

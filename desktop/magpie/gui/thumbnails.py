@@ -14,13 +14,14 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from magpie.core import imaging, video
+from magpie.core import imaging, runtime, video
 from magpie.core.errors import DecodeError
 from magpie.core.indexer import THUMBNAIL_SIZE, ThumbnailCache
 
 log = logging.getLogger("magpie.gui.thumbnails")
 
 CACHE_BYTES = 96 * 1024 * 1024
+LOADER_NICENESS = 5
 
 
 def load_qimage(
@@ -83,6 +84,9 @@ class _Job(QRunnable):
         )
 
     def run(self) -> None:
+        # the GUI thread paints what these load: on a busy 2-core machine it must get the
+        # CPU first (the indexer's decoders sit lower still)
+        runtime.lower_thread_priority(LOADER_NICENESS)
         if self.loader.wanted_size != self.size:
             self.loader.loaded.emit(self.key, QImage(), self.size)  # stale: the slider moved
             return
