@@ -393,3 +393,21 @@ def test_thumbnail_loaders_give_way_to_the_gui_thread(
     gui_thread = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     assert seen and seen[0] >= gui_thread + thumbnails.LOADER_NICENESS
     assert loader.pixmap("red", str(photo), None) is not None
+
+
+def test_thumbnails_come_at_the_size_asked_from_the_cache_or_the_photo(tmp_path: Path):
+    from magpie.core.indexer import ThumbnailCache
+    from magpie.gui.thumbnails import load_qimage
+    from PIL import Image
+
+    cache = ThumbnailCache(tmp_path / "thumbs")
+    cache.store("f" * 32, Image.new("RGB", (1200, 800), (20, 120, 200)))  # kept at 320 x 213
+    cached = load_qimage("/nowhere/gone.jpg", "f" * 32, cache, 240)
+    assert cached.width() == 240 and cached.height() in (159, 160)
+    assert cached.pixelColor(120, 80).blue() > 150
+    # no cached thumbnail: decoded from the photo itself, at the size asked even when big
+    # (a copy to the clipboard asks for 4096: it must not come out thumbnail-sized)
+    photo = solid_image(tmp_path / "big.jpg", (200, 30, 30), size=(2400, 1600))
+    assert load_qimage(str(photo), None, None, 300).size().toTuple() == (300, 200)
+    assert load_qimage(str(photo), None, None, 4096).size().toTuple() == (2400, 1600)
+    assert load_qimage(str(tmp_path / "missing.jpg"), None, None, 300).isNull()

@@ -72,9 +72,15 @@ def test_moments_are_rows_with_a_play_badge_and_time(window: MainWindow, qtbot: 
     first = window.results.index(0)
     assert first.data(TimeRole) == pytest.approx(7.0)
     assert badge_text(first) == (True, "0:07", "")
-    # each moment's own frame, painted with its badge (blue in the middle of the play mark)
+    # each moment's own frame, painted with its badge (blue in the middle of the play mark);
+    # asked with its real source: if the grid has not painted it yet, this request loads it
+    moment = window.results.result(0)
     qtbot.waitUntil(
-        lambda: window.thumbnails.pixmap(_key(window, 0), "", None) is not None, timeout=WAIT_MS
+        lambda: (
+            window.thumbnails.pixmap(_key(window, 0), moment.path, moment.fingerprint, moment.time)
+            is not None
+        ),
+        timeout=WAIT_MS,
     )
     image = window.grid.viewport().grab().toImage()
     assert not image.isNull()

@@ -18,7 +18,7 @@ from PySide6.QtCore import (
 
 from magpie.core.engine import SearchResult
 from magpie.core.records import FolderStatus
-from magpie.gui.release import release_in_background
+from magpie.gui import release
 from magpie.gui.thumbnails import ThumbnailLoader
 
 
@@ -64,6 +64,7 @@ class ResultsModel(QAbstractListModel):
         self._fetching = False
         self.scored = False  # browsing the library has no scores to show
         thumbnails.ready.connect(self._thumbnail_ready)
+        release.start()
 
     # --- content ----------------------------------------------------------------------------
 
@@ -76,7 +77,7 @@ class ResultsModel(QAbstractListModel):
         self._fetching = False
         self.scored = scored
         self.endResetModel()
-        release_in_background(old_rows, old_keys)  # 100k results: freed off the GUI thread
+        release.release_in_background(old_rows, old_keys)  # 100k results: freed off the GUI thread
 
     def append_results(self, results: list[SearchResult], has_more: bool) -> None:
         fresh = [r for r in results if result_key(r) not in self._row_of]

@@ -48,11 +48,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from magpie.gui import release
 from magpie.gui.badges import paint_badges
 from magpie.gui.item_models import FailedRole
 from magpie.gui.justified import JustifiedLayout, Settings
 from magpie.gui.matches import CueRole, draw_badge
-from magpie.gui.release import release_in_background
 from magpie.gui.scrubber import DateScrubber
 
 SPACING = 4
@@ -229,6 +229,7 @@ class JustifiedGrid(QListView):
         self._rebuild_timer = QTimer(self, interval=0)
         self._rebuild_timer.timeout.connect(self._rebuild_step)
         self._built = True
+        release.start()
 
     # --- content and layout ----------------------------------------------------------------
 
@@ -307,7 +308,7 @@ class JustifiedGrid(QListView):
     @staticmethod
     def _release(layout: JustifiedLayout) -> None:
         if layout is not JustifiedGrid.layout_:  # never the shared empty one
-            release_in_background(
+            release.release_in_background(
                 layout.rects, layout.rows, layout._aspects, layout._groups, layout._row_tops
             )
 

@@ -27,22 +27,24 @@ def release_in_background(*collections: Any) -> None:
     if not big:
         return
     _pending.put(big)  # never blocks
-    _ensure_worker()
+    start()
 
 
 def drained(timeout: float = 10.0) -> bool:
     """Wait until everything handed over so far is freed (tests)."""
     done = threading.Event()
     _pending.put(done)
-    _ensure_worker()
+    start()
     return done.wait(timeout)
 
 
-def _ensure_worker() -> None:
+def start() -> None:
+    """Start the worker now (cheap, once): the views that release call it when they are made,
+    so the first release of a big page never waits for a thread to be scheduled."""
     global _worker
     with _worker_lock:
         if _worker is None:
-            # started once, on the first big release; daemon: it holds nothing worth keeping
+            # daemon: it holds nothing worth keeping at exit
             _worker = threading.Thread(target=_serve, name="magpie-release", daemon=True)
             _worker.start()
 

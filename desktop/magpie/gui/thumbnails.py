@@ -12,7 +12,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage, QImageReader, QPixmap
 
 from magpie.core import imaging, runtime, video
 from magpie.core.errors import DecodeError
@@ -31,36 +31,43 @@ def load_qimage(
     size: int,
     seconds: float | None = None,
 ) -> QImage:
-    """The cached thumbnail if there is one, else a fresh decode; scaled to `size` (worker).
+    """The cached thumbnail if there is one, else a fresh decode; at most `size` on the long
+    side (worker).
 
-    seconds: for a video, the moment whose frame is shown (else its first frame)."""
-    image = QImage()
+    Every resize here runs without the interpreter lock (QImageReader scales while decoding,
+    Pillow releases it): QImage.scaled holds it, and two loaders calling it stalled the GUI
+    thread while it painted. seconds: for a video, the moment whose frame is shown."""
     if fingerprint and cache is not None:
         cached = cache.path_for(fingerprint)
         if cached.is_file():
-            image = QImage(str(cached))
-    if image.isNull():
-        try:
-            if video.is_video(path):
-                decoded = video.frame_at(path, seconds or 0.0, min(size, THUMBNAIL_SIZE))
-            else:
-                decoded = imaging.decode_image(path, min_short_side=min(size, THUMBNAIL_SIZE))
-        except DecodeError as exc:
-            log.info("no thumbnail: %s", exc)
-            return QImage()
-        thumb = imaging.make_thumbnail(decoded, max(size, THUMBNAIL_SIZE))
-        data = thumb.tobytes("raw", "RGB")
-        image = QImage(
-            data, thumb.width, thumb.height, 3 * thumb.width, QImage.Format.Format_RGB888
-        ).copy()
-    if max(image.width(), image.height()) > size:
-        image = image.scaled(
-            size,
-            size,
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
-    return image
+            image = read_scaled(cached, size)
+            if not image.isNull():
+                return image
+    try:
+        if video.is_video(path):
+            decoded = video.frame_at(path, seconds or 0.0, min(size, THUMBNAIL_SIZE))
+        else:
+            # a short side of `size` leaves the long side >= size: sharp, never decoded
+            # bigger than needed (a copy to the clipboard asks for 4096: near full size)
+            decoded = imaging.decode_image(path, min_short_side=size)
+    except DecodeError as exc:
+        log.info("no thumbnail: %s", exc)
+        return QImage()
+    thumb = imaging.make_thumbnail(decoded, size)  # upright RGB
+    data = thumb.tobytes("raw", "RGB")
+    return QImage(
+        data, thumb.width, thumb.height, 3 * thumb.width, QImage.Format.Format_RGB888
+    ).copy()
+
+
+def read_scaled(path: Path, size: int) -> QImage:
+    """An image file decoded straight to at most `size` on the long side (a JPEG decodes at a
+    fraction of its size, then is scaled smoothly), or a null image if it cannot be read."""
+    reader = QImageReader(str(path))
+    full = reader.size()
+    if full.isValid() and max(full.width(), full.height()) > size:
+        reader.setScaledSize(full.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio))
+    return reader.read()
 
 
 class _Job(QRunnable):
