@@ -6,6 +6,8 @@ call the host; everything ends in EngineHost.shutdown.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -190,3 +192,26 @@ def test_shutdown_cancels_long_background_work(pack_library: Path):
     assert started.wait(10)
     assert host.shutdown(timeout_s=10)  # before: a raw thread left running past quit
     assert cancel.is_set()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_indexing_runs_below_the_gui_thread_and_searches_beside_it(
+    indexed_window: MainWindow, monkeypatch: pytest.MonkeyPatch
+):
+    """A 2-core laptop indexing at full speed must still scroll: the writer lane (indexing,
+    the encoder's compute threads it starts, the decoders below it) gives way to the window;
+    searches do not."""
+
+    def priority() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    gui = priority()
+    seen: dict[str, int] = {}
+    done = threading.Event()
+    tasks = indexed_window.host.tasks
+    tasks.run("writer", lambda: seen.setdefault("writer", priority()))
+    tasks.run("query", lambda: seen.setdefault("query", priority()))
+    tasks.run("writer", done.set)  # FIFO: after the first writer job
+    assert done.wait(10)
+    assert seen["writer"] >= gui + 5
+    assert seen["query"] == gui

@@ -40,6 +40,7 @@ STATUS_SHARE = 10  # ...but at most a tenth of the indexer's time (big catalogs)
 # The text pass starts once nothing urgent has come for this long after indexing: the grid's
 # refresh, thumbnails and the user's first searches go first.
 ENRICH_GRACE_S = 2.0
+WRITER_NICENESS = 5  # below the GUI thread; the indexer's decoders sit lower still (10)
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,9 @@ class EngineHost(QObject):
         self.ready = False  # a model and its index are loaded (GUI thread's view)
         # never replaced: a pause is the user's and outlives runs, cancels and reopenings
         self.control = IndexControl()
-        self.tasks = Tasks({"writer": 1, "query": 1, "io": 2})
+        # the writer indexes, reads text and saves: below the window (and the encoder it
+        # loads with it), so a 2-core laptop indexing at full speed still scrolls smoothly
+        self.tasks = Tasks({"writer": 1, "query": 1, "io": 2}, niceness={"writer": WRITER_NICENESS})
         self._engine: Engine | None = None  # the writer lane's; queries borrow it from _slot
         self._slot = _EngineSlot()
         self._latest = 0

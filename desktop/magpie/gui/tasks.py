@@ -20,6 +20,7 @@ from typing import Generic, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
+from magpie.core import runtime
 from magpie.core.errors import MagpieError
 
 log = logging.getLogger("magpie.gui.tasks")
@@ -59,8 +60,9 @@ class _Courier(QObject):
 class Lane:
     """One FIFO of jobs served by `threads` worker threads."""
 
-    def __init__(self, name: str, threads: int, tasks: Tasks) -> None:
+    def __init__(self, name: str, threads: int, tasks: Tasks, niceness: int = 0) -> None:
         self.name = name
+        self.niceness = niceness
         self._tasks = tasks
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._threads = [
@@ -81,6 +83,10 @@ class Lane:
         return self._jobs.qsize()
 
     def _serve(self) -> None:
+        if self.niceness:
+            # background lanes give way to the GUI thread; what they start inherits it (the
+            # encoder's compute threads are made on the writer lane when the model loads)
+            runtime.lower_thread_priority(self.niceness)
         while True:
             job = self._jobs.get()
             if job is None:
@@ -114,12 +120,18 @@ class Lane:
 class Tasks:
     """The GUI's lanes; made on the GUI thread, shut down once, in one place."""
 
-    def __init__(self, lanes: dict[str, int]) -> None:
+    def __init__(self, lanes: dict[str, int], niceness: dict[str, int] | None = None) -> None:
+        """lanes: name -> threads; niceness: name -> how far below the GUI thread its
+        threads run (Linux; 0 or absent: beside it)."""
         self.closed = False
         self._cancels: list[threading.Event] = []
         self._courier = _Courier()
         self._courier.deliver.connect(self._run_delivered)
-        self._lanes = {name: Lane(name, threads, self) for name, threads in lanes.items()}
+        niceness = niceness or {}
+        self._lanes = {
+            name: Lane(name, threads, self, niceness.get(name, 0))
+            for name, threads in lanes.items()
+        }
 
     def run(
         self,
