@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from magpie.gui.app import create_window
 from magpie.gui.dialogs import SettingsDialog
 from magpie.gui.host import EngineHost, Query
 from magpie.gui.main_window import MainWindow
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from tests.helpers.packs import COLOURS, solid_image
@@ -215,3 +217,39 @@ def test_indexing_runs_below_the_gui_thread_and_searches_beside_it(
     assert done.wait(10)
     assert seen["writer"] >= gui + 5
     assert seen["query"] == gui
+
+
+def test_the_words_and_places_pass_waits_until_the_user_pauses(pack_library: Path):
+    """Its first batch loads the OCR models and the places data; that must not land under
+    the user's typing: it starts only once the user has been idle for the grace period."""
+    host = EngineHost(pack_library)
+    try:
+        typing = threading.Event()
+        typing.set()
+
+        def typist() -> None:
+            while typing.is_set():
+                host.note_user_activity()
+                time.sleep(0.02)
+
+        threading.Thread(target=typist, daemon=True).start()
+        threading.Timer(0.6, typing.clear).start()
+        started = time.monotonic()
+        assert host._quiet_for(0.3)
+        assert time.monotonic() - started >= 0.6 + 0.3 - 0.05
+    finally:
+        host.shutdown()
+
+
+def test_typing_and_scrolling_count_as_the_user_being_active(
+    indexed_window: MainWindow, qtbot: QtBot
+):
+    host = indexed_window.host
+    before = host._user_active_at
+    QTest.keyClicks(indexed_window.search_bar.edit, "r")
+    assert host._user_active_at > before
+    before = host._user_active_at
+    bar = indexed_window.grid.verticalScrollBar()
+    bar.setMaximum(max(bar.maximum(), 100))
+    bar.setValue(bar.value() + 10)
+    assert host._user_active_at > before

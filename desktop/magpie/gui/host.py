@@ -159,6 +159,7 @@ class EngineHost(QObject):
         self._changed = ChangedFolders()
         self.switch: Any = None  # a ModelSwitch in progress (magpie.core.switching)
         self._enrich_queued = False  # one text/places pass waits on the writer lane at most
+        self._user_active_at = 0.0  # monotonic time of the last keystroke or scroll
         self._text_off = threading.Event()  # Settings turned reading text off: stop the pass
         self.opened.connect(lambda _status: setattr(self, "ready", True))
         # what the lanes run, as the GUI thread last heard: Pause says which one it paused
@@ -302,7 +303,9 @@ class EngineHost(QObject):
             return
         read_text = engine.library.load_settings().read_text and not self._text_off.is_set()
         pending = engine.catalog.text_counts(READER_ID)[1] if read_text else 0
-        if pending and not self._quiet_for(ENRICH_GRACE_S):
+        # always after a grace: its first batch loads the OCR models and the places data
+        # (imports that hold the interpreter), which must not land under the user's typing
+        if not self._quiet_for(ENRICH_GRACE_S):
             if not self.control.cancelled.is_set():
                 self._schedule_enrich()  # more urgent work came first: after it
             return
@@ -329,13 +332,18 @@ class EngineHost(QObject):
             self._schedule_enrich()
 
     def _quiet_for(self, seconds: float) -> bool:
-        """Writer lane: wait `seconds` unless more urgent work comes (False) meanwhile."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
+        """Writer lane: wait until neither the writer nor the user (typing, scrolling) has
+        done anything for `seconds`; False if more urgent work came meanwhile."""
+        started = time.monotonic()
+        while time.monotonic() - max(started, self._user_active_at) < seconds:
             if self._must_yield() or self.control.cancelled.is_set():
                 return False
             time.sleep(0.05)
         return True
+
+    def note_user_activity(self) -> None:
+        """GUI thread: the user typed or scrolled; background passes that can wait, wait."""
+        self._user_active_at = time.monotonic()
 
     def set_read_text(self, on: bool) -> None:
         """Settings changed: stop the text pass at its next batch, or start it."""

@@ -281,7 +281,9 @@ class MainWindow(QMainWindow):
             )
         )
         edit = self.search_bar.edit
-        edit.textEdited.connect(lambda _t: self.debounce.start())
+        edit.textEdited.connect(self._typed)
+        # background passes that can wait (words and places) wait while the user scrolls
+        self.grid.verticalScrollBar().valueChanged.connect(lambda _v: host.note_user_activity())
         edit.returnPressed.connect(self.run_query_now)
         edit.imagePasted.connect(self.paste)
         edit.downPressed.connect(self.focus_results)
@@ -518,6 +520,10 @@ class MainWindow(QMainWindow):
             self.set_query(queries.without_image(self.query, i, text))
         else:
             self.set_query(queries.without_similar(self.query, text))
+
+    def _typed(self, _text: str) -> None:
+        self.host.note_user_activity()
+        self.debounce.start()
 
     def run_query_now(self) -> None:
         self.debounce.stop()
