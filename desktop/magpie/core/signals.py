@@ -21,6 +21,10 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+
+# np.median imports numpy.ma on its first call: here, with this module, rather than on the
+# decode threads in the middle of a first index (an import holds up every other thread)
+import numpy.ma
 from PIL import Image
 
 from magpie.core import imaging
