@@ -253,3 +253,28 @@ def test_typing_and_scrolling_count_as_the_user_being_active(
     bar.setMaximum(max(bar.maximum(), 100))
     bar.setValue(bar.value() + 10)
     assert host._user_active_at > before
+
+
+def test_new_photos_wait_until_the_user_scrolls_back_to_the_top(
+    indexed_window: MainWindow, qtbot: QtBot, tmp_path: Path
+):
+    """A refresh starts at the top: it must not yank a user who is looking further down."""
+    window = indexed_window
+    window.resize(420, 320)
+    window.size_slider.setValue(window.size_slider.maximum())
+    bar = window.grid.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=WAIT_MS)
+    bar.setValue(bar.maximum())
+    shown = window.results.rowCount()
+    more = tmp_path / "more"
+    for i, rgb in enumerate([(250, 250, 250), (5, 5, 5)]):
+        solid_image(more / f"new-{i}.jpg", rgb)
+    window.add_folder(str(more))
+    qtbot.waitUntil(
+        lambda: window.status.images == 9 and window.indexing_state == "idle", timeout=WAIT_MS
+    )
+    qtbot.wait(300)  # a refresh would have been asked for by now, and its page come back
+    assert window.results.rowCount() == shown and bar.value() == bar.maximum() > 0
+    assert "New photos are in" in window.statusBar().currentMessage()
+    bar.setValue(0)  # back at the top: the new photos come in
+    qtbot.waitUntil(lambda: window.results.rowCount() == shown + 2, timeout=WAIT_MS)

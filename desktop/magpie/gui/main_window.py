@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self.names_on_show = NamesOnShow(self)
         self._last_live_refresh = 0.0
         self._counts_fresh = False  # a status arrived since the grid's last live refresh
+        self._refresh_waiting = False  # new photos came while the user was down the grid
         self.gui_settings = QSettings(str(library.gui_settings_file), QSettings.Format.IniFormat)
         thumb_size = int(self.gui_settings.value("thumb_size", DEFAULT_THUMB))
 
@@ -283,7 +284,7 @@ class MainWindow(QMainWindow):
         edit = self.search_bar.edit
         edit.textEdited.connect(self._typed)
         # background passes that can wait (words and places) wait while the user scrolls
-        self.grid.verticalScrollBar().valueChanged.connect(lambda _v: host.note_user_activity())
+        self.grid.verticalScrollBar().valueChanged.connect(self._scrolled)
         edit.returnPressed.connect(self.run_query_now)
         edit.imagePasted.connect(self.paste)
         edit.downPressed.connect(self.focus_results)
@@ -363,8 +364,12 @@ class MainWindow(QMainWindow):
         self.status = status
         self.folders.set_folders(status.folders)
         self._show_engine_state()
-        if self.ready and before != [f.path for f in status.folders]:
-            self.run_query_now()  # a folder came or went: its photos too
+        after = [f.path for f in status.folders]
+        if self.ready and before != after:
+            if set(before) - set(after):
+                self.run_query_now()  # a folder went: its photos leave the grid at once
+            else:
+                self.refresh_at_top()  # a folder came: its photos, once the user is up there
             self.places_panel.refresh()
         count = status.images
         self.count_label.setText(
@@ -424,7 +429,7 @@ class MainWindow(QMainWindow):
         if not busy:
             self.progress_label.setText("")
             if self.ready:
-                self.run_query_now()  # new photos become visible
+                self.refresh_at_top()  # new photos become visible
 
     def _show_engine_state(self) -> None:
         status = self.status
@@ -521,12 +526,29 @@ class MainWindow(QMainWindow):
         else:
             self.set_query(queries.without_similar(self.query, text))
 
+    def _scrolled(self, value: int) -> None:
+        self.host.note_user_activity()
+        if value == 0 and self._refresh_waiting:
+            self.run_query_now()
+
+    def refresh_at_top(self) -> None:
+        """New photos are in (indexing finished, a folder came): show them now if the user is
+        at the top of the grid, else once they scroll back up; a refresh starts at the top,
+        and it must never yank the user from where they are looking."""
+        if self.grid.verticalScrollBar().value() == 0:
+            self.run_query_now()
+            return
+        if not self._refresh_waiting:
+            self._refresh_waiting = True
+            self.statusBar().showMessage("New photos are in: they show at the top (Home)", 15000)
+
     def _typed(self, _text: str) -> None:
         self.host.note_user_activity()
         self.debounce.start()
 
     def run_query_now(self) -> None:
         self.debounce.stop()
+        self._refresh_waiting = False
         self.organize.current_album = None
         text = self.search_bar.edit.text()
         if text != self.query.text:
