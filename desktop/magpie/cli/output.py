@@ -86,33 +86,33 @@ def usage_error(message: str) -> int:
 
 
 def stderr_progress(args: argparse.Namespace) -> Callable[[Progress], None]:
-    bar = ProgressBar(sys.stderr, "indexing")
+    """Progress of indexing (photos, then videos in seconds of footage)."""
 
-    def report(p: Progress) -> None:
+    def detail(p: Progress) -> str:
         eta = f", {p.eta_s:.0f} s left" if p.eta_s is not None else ""
-        detail = f"{p.done}/{p.total} at {p.rate:.1f}/s{eta}"
         if getattr(p, "unit", "photos") == "seconds":
-            detail = f"videos: {p.done}/{p.total} s of footage at {p.rate:.1f} s/s{eta}"
-        if bar.tty:
-            bar.stream.write(f"\rindexing {detail} {Path(p.current).name[:40]:<40}")
-            bar.stream.flush()
-        else:
-            bar.update(p.done, p.total, detail)
+            return f"videos: {p.done}/{p.total} s of footage at {p.rate:.1f} s/s{eta}"
+        return f"{p.done}/{p.total} at {p.rate:.1f}/s{eta}"
 
-    return report
+    return _pass_progress("indexing", detail)
 
 
 def text_progress(args: argparse.Namespace) -> Callable[[Any], None]:
     """Progress of the text-reading pass (OCR), on its own line after indexing."""
-    bar = ProgressBar(sys.stderr, "reading text")
+    return _pass_progress("reading text", lambda p: f"{p.done}/{p.total} at {p.rate:.1f}/s")
+
+
+def _pass_progress(label: str, detail: Callable[[Any], str]) -> Callable[[Any], None]:
+    """A pass over files on stderr: one redrawn line with the current file on a terminal,
+    a line per 10% otherwise."""
+    bar = ProgressBar(sys.stderr, label)
 
     def report(p: Any) -> None:
-        detail = f"{p.done}/{p.total} at {p.rate:.1f}/s"
         if bar.tty:
-            bar.stream.write(f"\rreading text {detail} {Path(p.current).name[:40]:<40}")
+            bar.stream.write(f"\r{label} {detail(p)} {Path(p.current).name[:40]:<40}")
             bar.stream.flush()
         else:
-            bar.update(p.done, p.total, detail)
+            bar.update(p.done, p.total, detail(p))
 
     return report
 
