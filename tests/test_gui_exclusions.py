@@ -80,10 +80,12 @@ def test_sub_folder_size_limits_and_purge(
     dialog.exclude_path(str(photos / "trip"))  # what "Exclude a sub-folder…" picks
     qtbot.waitUntil(lambda: "blue-2.png" not in shown(indexed), timeout=WAIT_MS)
 
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=WAIT_MS)  # its listing is in
     dialog.min_side.setValue(100)  # the test photos are 64x48: all hidden
     dialog.limits_button.click()
     qtbot.waitUntil(lambda: indexed.results.rowCount() == 0, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: "6 by size" in dialog.summary.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=WAIT_MS)
     dialog.min_side.setValue(0)
     dialog.limits_button.click()
     qtbot.waitUntil(lambda: len(shown(indexed)) == 6, timeout=WAIT_MS)
@@ -116,3 +118,14 @@ def test_settings_open_the_editor(
     editor = indexed.findChild(ExclusionsDialog)
     assert editor is not None and editor.scope.currentText() == "Every folder"
     qtbot.waitUntil(lambda: "No photo is kept out" in editor.summary.text(), timeout=WAIT_MS)
+
+
+def test_a_stale_listing_never_overwrites_a_newer_one(indexed: MainWindow, qtbot: QtBot) -> None:
+    """Two jobs share a lane of two threads: the older listing can come back last."""
+    dialog = open_from_folder_menu(indexed, str(indexed.status.folders[0].path), qtbot)
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=WAIT_MS)
+    base = {"rules": [], "max_megapixels": 0.0, "hidden": {}, "writer": True}
+    dialog._runs += 2  # two asked for; the newer one's listing arrives first
+    dialog._show_listing({**base, "min_side": 100, "run": dialog._runs})
+    dialog._show_listing({**base, "min_side": 0, "run": dialog._runs - 1})
+    assert dialog.min_side.value() == 100

@@ -10,6 +10,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -256,7 +257,7 @@ def test_typing_and_scrolling_count_as_the_user_being_active(
 
 
 def test_new_photos_wait_until_the_user_scrolls_back_to_the_top(
-    indexed_window: MainWindow, qtbot: QtBot, tmp_path: Path
+    indexed_window: MainWindow, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """A refresh starts at the top: it must not yank a user who is looking further down."""
     window = indexed_window
@@ -265,7 +266,17 @@ def test_new_photos_wait_until_the_user_scrolls_back_to_the_top(
     bar = window.grid.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=WAIT_MS)
     bar.setValue(bar.maximum())
+    qtbot.wait(200)  # the layout settled: still down there
+    assert bar.value() == bar.maximum() > 0
     shown = window.results.rowCount()
+    refreshes: list[str] = []  # who asked, if one comes too early (a failure says)
+    run_query_now = window.run_query_now
+
+    def recording() -> None:
+        refreshes.append("".join(traceback.format_stack(limit=6)[:-1]))
+        run_query_now()
+
+    monkeypatch.setattr(window, "run_query_now", recording)
     more = tmp_path / "more"
     for i, rgb in enumerate([(250, 250, 250), (5, 5, 5)]):
         solid_image(more / f"new-{i}.jpg", rgb)
@@ -274,6 +285,7 @@ def test_new_photos_wait_until_the_user_scrolls_back_to_the_top(
         lambda: window.status.images == 9 and window.indexing_state == "idle", timeout=WAIT_MS
     )
     qtbot.wait(300)  # a refresh would have been asked for by now, and its page come back
+    assert refreshes == [], refreshes
     assert window.results.rowCount() == shown and bar.value() == bar.maximum() > 0
     assert "New photos are in" in window.statusBar().currentMessage()
     bar.setValue(0)  # back at the top: the new photos come in

@@ -71,6 +71,7 @@ class ExclusionsDialog(QDialog):
         self.host = host
         self.folders = folders
         self.relay = _Relay()
+        self._runs = 0  # changes and listings asked for, for dropping stale listings
         self.relay.listed.connect(self._show_listing)
         self.relay.failed.connect(self._show_error)
         self.relay.done.connect(self._done)
@@ -151,6 +152,10 @@ class ExclusionsDialog(QDialog):
     def _run(self, change: Callable[[Any], str | None], done_text: str | None) -> None:
         """Apply `change` to the engine on a worker, then list again; None: only list."""
         relay, host = self.relay, self.host
+        # jobs run on a lane of two threads: an older listing may arrive after a newer one
+        # and must not put stale values back in the fields (a size limit the user just set)
+        self._runs += 1
+        run = self._runs
 
         def work(engine: Any) -> None:
             if engine is None:
@@ -169,6 +174,7 @@ class ExclusionsDialog(QDialog):
                     "max_megapixels": limits.max_megapixels,
                     "hidden": store.counts(),
                     "writer": engine.is_writer,
+                    "run": run,
                 }
             except MagpieError as exc:
                 relay.failed.emit(str(exc))
@@ -192,6 +198,8 @@ class ExclusionsDialog(QDialog):
             widget.setEnabled(not busy)
 
     def _show_listing(self, listing: dict[str, Any]) -> None:
+        if listing["run"] != self._runs:
+            return  # a newer change is on its way, with its own listing
         self.rules.clear()
         for pattern, folder in listing["rules"]:
             where = f"in {folder}" if folder else "in every folder"

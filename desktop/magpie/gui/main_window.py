@@ -529,6 +529,11 @@ class MainWindow(QMainWindow):
     def _scrolled(self, value: int) -> None:
         self.host.note_user_activity()
         if value == 0 and self._refresh_waiting:
+            # a layout being redone can pass through 0 for an instant: a stay at the top counts
+            QTimer.singleShot(150, self._refresh_if_at_top)
+
+    def _refresh_if_at_top(self) -> None:
+        if self._refresh_waiting and self.grid.verticalScrollBar().value() == 0:
             self.run_query_now()
 
     def refresh_at_top(self) -> None:
