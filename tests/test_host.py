@@ -261,6 +261,7 @@ def test_new_photos_wait_until_the_user_scrolls_back_to_the_top(
 ):
     """A refresh starts at the top: it must not yank a user who is looking further down."""
     window = indexed_window
+    qtbot.waitUntil(lambda: window.indexing_state == "idle", timeout=WAIT_MS)
     window.resize(420, 320)
     window.size_slider.setValue(window.size_slider.maximum())
     bar = window.grid.verticalScrollBar()
@@ -290,3 +291,22 @@ def test_new_photos_wait_until_the_user_scrolls_back_to_the_top(
     assert "New photos are in" in window.statusBar().currentMessage()
     bar.setValue(0)  # back at the top: the new photos come in
     qtbot.waitUntil(lambda: window.results.rowCount() == shown + 2, timeout=WAIT_MS)
+
+
+def test_a_refresh_that_lands_after_the_user_scrolled_away_waits_for_them(
+    indexed_window: MainWindow, qtbot: QtBot
+):
+    """New photos asked for while at the top; the page comes back once the user is down."""
+    window = indexed_window
+    window.resize(420, 320)
+    window.size_slider.setValue(window.size_slider.maximum())
+    bar = window.grid.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=WAIT_MS)
+    with qtbot.waitSignal(window.host.pageReady, timeout=WAIT_MS):
+        window.refresh_at_top()  # at the top: the refresh is asked for at once
+        bar.setValue(bar.maximum())  # and the user scrolls down before it lands
+    assert bar.value() == bar.maximum() > 0
+    assert "New photos are in" in window.statusBar().currentMessage()
+    bar.setValue(0)
+    with qtbot.waitSignal(window.host.pageReady, timeout=WAIT_MS):
+        pass  # back at the top: asked again, and shown

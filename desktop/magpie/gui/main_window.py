@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         self._last_live_refresh = 0.0
         self._counts_fresh = False  # a status arrived since the grid's last live refresh
         self._refresh_waiting = False  # new photos came while the user was down the grid
+        self._quiet_refresh = False  # the query in flight only refreshes the content
         self.gui_settings = QSettings(str(library.gui_settings_file), QSettings.Format.IniFormat)
         thumb_size = int(self.gui_settings.value("thumb_size", DEFAULT_THUMB))
 
@@ -413,7 +414,7 @@ class MainWindow(QMainWindow):
         ):
             self._last_live_refresh = now
             self._counts_fresh = False
-            self.run_query_now()
+            self._refresh_quietly()
 
     def _indexing_changed(self, state: str) -> None:
         self.indexing_state = state
@@ -438,6 +439,11 @@ class MainWindow(QMainWindow):
         self.sidebar.set_state(model, device, self.indexing_state, len(status.folders))
 
     def _page_ready(self, page: Page) -> None:
+        if page.offset == 0 and self._quiet_refresh:
+            self._quiet_refresh = False
+            if self.grid.verticalScrollBar().value() != 0:
+                self._wait_for_top()  # they scrolled down meanwhile: never yank them
+                return
         if page.offset == 0:
             timeline = self.query.empty or self.search_options.order_value == "date"
             self.grid.set_timeline(timeline)
@@ -541,11 +547,19 @@ class MainWindow(QMainWindow):
         at the top of the grid, else once they scroll back up; a refresh starts at the top,
         and it must never yank the user from where they are looking."""
         if self.grid.verticalScrollBar().value() == 0:
-            self.run_query_now()
+            self._refresh_quietly()
             return
-        if not self._refresh_waiting:
-            self._refresh_waiting = True
-            self.statusBar().showMessage("New photos are in: they show at the top (Home)", 15000)
+        self._wait_for_top()
+
+    def _wait_for_top(self) -> None:
+        self._refresh_waiting = True
+        self.statusBar().showMessage("New photos are in: they show at the top (Home)", 15000)
+
+    def _refresh_quietly(self) -> None:
+        """The same query again, for new content: if the user has scrolled away by the time
+        its first page comes, it waits for them at the top instead of taking them there."""
+        self.run_query_now()
+        self._quiet_refresh = True
 
     def _typed(self, _text: str) -> None:
         self.host.note_user_activity()
@@ -554,6 +568,7 @@ class MainWindow(QMainWindow):
     def run_query_now(self) -> None:
         self.debounce.stop()
         self._refresh_waiting = False
+        self._quiet_refresh = False  # what comes next is the user's own query
         self.organize.current_album = None
         text = self.search_bar.edit.text()
         if text != self.query.text:
