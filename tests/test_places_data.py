@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import reverse_geocode
 from magpie.core import places
 from magpie.core.places import Gazetteer, json_array_items
 
@@ -23,7 +24,6 @@ def test_a_json_array_parses_the_same_in_slices():
 
 
 def test_the_gazetteer_finds_what_reverse_geocode_finds():
-    reverse_geocode = pytest.importorskip("reverse_geocode")
     rng = np.random.default_rng(7)
     coords = [
         LISBON,

@@ -29,6 +29,7 @@ CITY_KM = 25.0
 # Bumped when the naming rule or its data change, so stored places are recomputed.
 PLACES_VERSION = 1
 
+# two lookup threads starting together load the 23 MB gazetteer once, not twice
 _lock = threading.Lock()
 
 
